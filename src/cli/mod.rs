@@ -1,0 +1,4 @@
+//! The `stdws` binary's pieces: arguments and the built-in page.
+
+pub mod args;
+pub mod page;

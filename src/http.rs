@@ -1,0 +1,521 @@
+//! The HTTP/1.1 request head, parsed by hand (RFC 9112 §2–§5), and the few responses
+//! a WebSocket server writes.
+//!
+//! ```text
+//! request-line = method SP request-target SP HTTP-version CRLF
+//! field-line   = field-name ":" OWS field-value OWS CRLF
+//! field-name   = token
+//! token        = 1*tchar
+//! tchar        = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//!                "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+//! ```
+//!
+//! [`parse_head`] works on bytes the caller holds: it answers `Complete` with the
+//! head and how many bytes it used (whatever follows, such as hixie-76's key3, is the
+//! caller's), or `Partial` when the blank line has not arrived yet. Bare LF line ends
+//! are accepted, as RFC 9112 §2.2 allows; obsolete line folding is refused.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+/// One header field as received: the name keeps its case, comparisons ignore it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The field name.
+    pub name: String,
+    /// The field value, without surrounding whitespace.
+    pub value: String,
+}
+
+/// A parsed request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The method, case-sensitive (`GET`).
+    pub method: String,
+    /// The request target as sent (`/chat?room=1`).
+    pub target: String,
+    /// The HTTP version: `(1, 1)` for HTTP/1.1.
+    pub version: (u8, u8),
+    /// Header fields in the order received; repeats are kept.
+    pub headers: Vec<Header>,
+}
+
+impl Head {
+    /// The first value of header `name` (case-insensitive).
+    ///
+    /// ```
+    /// let head = stdws::http::parse_head(b"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n", 10).unwrap();
+    /// let stdws::http::Parsed::Complete(head, _) = head else { panic!() };
+    /// assert_eq!(head.header("Host"), Some("a"));
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// Every value of header `name`, in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// How many times header `name` appears.
+    pub fn count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .count()
+    }
+
+    /// Whether any value of header `name`, read as a comma-separated list, holds
+    /// `token` (case-insensitive): `Connection: keep-alive, Upgrade` holds `upgrade`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .flat_map(|h| h.value.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+
+    /// The comma-separated elements of every value of header `name`, trimmed, empty
+    /// ones skipped.
+    pub fn tokens<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers_named(name)
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The path part of the target (before any `?`).
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    /// The query string (after `?`), or "".
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+/// The outcome of parsing the bytes received so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// The head is complete; it took this many bytes.
+    Complete(Head, usize),
+    /// More bytes are needed.
+    Partial,
+}
+
+/// Why a request head was refused. Each maps to the status in [`HeadError::status`].
+#[derive(Debug)]
+pub enum HeadError {
+    /// The request line or a header line breaks the grammar (400).
+    Malformed(&'static str),
+    /// The head is longer than the byte limit (431).
+    TooLarge,
+    /// More header lines than the limit (431).
+    TooManyHeaders,
+    /// The head was not complete within the handshake timeout; `received` says
+    /// whether any byte arrived (408 then, silence otherwise).
+    TimedOut {
+        /// Whether any byte of the head arrived.
+        received: bool,
+    },
+    /// The peer closed the connection before the head was complete.
+    Closed,
+    /// The stream failed.
+    Io(io::Error),
+}
+
+impl HeadError {
+    /// The response this error earns, if any is worth sending.
+    pub fn response(&self) -> Option<Response> {
+        match self {
+            HeadError::Malformed(why) => Some(Response::error(400, why)),
+            HeadError::TooLarge => Some(Response::error(431, "request head too large")),
+            HeadError::TooManyHeaders => Some(Response::error(431, "too many header fields")),
+            HeadError::TimedOut { received: true } => {
+                Some(Response::error(408, "request head not complete in time"))
+            }
+            HeadError::TimedOut { received: false } | HeadError::Closed | HeadError::Io(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for HeadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeadError::Malformed(why) => write!(f, "malformed request: {why}"),
+            HeadError::TooLarge => f.write_str("request head too large"),
+            HeadError::TooManyHeaders => f.write_str("too many header fields"),
+            HeadError::TimedOut { .. } => f.write_str("request head timed out"),
+            HeadError::Closed => f.write_str("connection closed before the request head ended"),
+            HeadError::Io(e) => write!(f, "i/o error reading the request head: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HeadError {}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Parses a request head from `buf`.
+///
+/// ```
+/// use stdws::http::{parse_head, Parsed};
+/// let wire = b"GET /chat HTTP/1.1\r\nHost: example.com\r\n\r\nrest";
+/// let Parsed::Complete(head, used) = parse_head(wire, 100).unwrap() else { panic!() };
+/// assert_eq!((head.method.as_str(), head.target.as_str(), used), ("GET", "/chat", 41));
+/// assert_eq!(&wire[used..], b"rest");
+/// assert_eq!(parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n", 100).unwrap(), Parsed::Partial);
+/// ```
+pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
+    let mut lines = Lines { buf, pos: 0 };
+    let Some(request_line) = lines.next() else {
+        check_partial_request_line(buf)?;
+        return Ok(Parsed::Partial);
+    };
+    let (method, target, version) = parse_request_line(request_line)?;
+    let mut headers = Vec::new();
+    loop {
+        let Some(line) = lines.next() else {
+            return Ok(Parsed::Partial);
+        };
+        if line.is_empty() {
+            break;
+        }
+        if headers.len() == max_headers {
+            return Err(HeadError::TooManyHeaders);
+        }
+        headers.push(parse_header_line(line)?);
+    }
+    let head = Head {
+        method,
+        target,
+        version,
+        headers,
+    };
+    Ok(Parsed::Complete(head, lines.pos))
+}
+
+/// Splits on LF, dropping one CR before it. Yields only complete lines.
+struct Lines<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = &self.buf[self.pos..];
+        let lf = rest.iter().position(|&b| b == b'\n')?;
+        self.pos += lf + 1;
+        let line = &rest[..lf];
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}
+
+/// Refuses garbage before the first line ends, so a peer that sends no newline at all
+/// gets its 400 now rather than a timeout later.
+fn check_partial_request_line(buf: &[u8]) -> Result<(), HeadError> {
+    let method_end = buf.iter().position(|&b| b == b' ').unwrap_or(buf.len());
+    if !buf[..method_end].iter().all(|&b| is_tchar(b)) {
+        return Err(HeadError::Malformed("request line is not HTTP"));
+    }
+    let ok = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\r';
+    if !buf.iter().all(ok) {
+        return Err(HeadError::Malformed("request line is not HTTP"));
+    }
+    Ok(())
+}
+
+fn parse_request_line(line: &[u8]) -> Result<(String, String, (u8, u8)), HeadError> {
+    let bad = HeadError::Malformed;
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("request line must be: METHOD TARGET HTTP/1.1"));
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(bad("invalid method"));
+    }
+    if target.is_empty() || !target.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(bad("invalid request target"));
+    }
+    let version = match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            (major - b'0', minor - b'0')
+        }
+        _ => return Err(bad("invalid HTTP version")),
+    };
+    if version.0 != 1 {
+        return Err(bad("unsupported HTTP version"));
+    }
+    // Both parts are ASCII, checked above.
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok((text(method), text(target), version))
+}
+
+fn parse_header_line(line: &[u8]) -> Result<Header, HeadError> {
+    let bad = HeadError::Malformed;
+    if line[0] == b' ' || line[0] == b'\t' {
+        return Err(bad("obsolete line folding"));
+    }
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(bad("header line without a colon"))?;
+    let name = &line[..colon];
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(bad("invalid header name"));
+    }
+    let value = line[colon + 1..].trim_ascii();
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+        return Err(bad("control character in a header value"));
+    }
+    Ok(Header {
+        name: String::from_utf8_lossy(name).into_owned(),
+        value: String::from_utf8_lossy(value).into_owned(),
+    })
+}
+
+/// Limits on the request head.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadLimits {
+    /// Most bytes in the head, blank line included (431 beyond).
+    pub max_bytes: usize,
+    /// Most header lines (431 beyond).
+    pub max_headers: usize,
+}
+
+/// Reads from `stream` until a whole head has arrived; returns it and the bytes that
+/// came after it. Timeouts are the stream's: a read that fails with `TimedOut` or
+/// `WouldBlock` ends the wait.
+pub fn read_head<R: Read + ?Sized>(
+    stream: &mut R,
+    limits: HeadLimits,
+) -> Result<(Head, Vec<u8>), HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let room = (limits.max_bytes + 1 - buf.len()).min(chunk.len());
+        let n = match stream.read(&mut chunk[..room]) {
+            Ok(0) if buf.is_empty() => return Err(HeadError::Closed),
+            Ok(0) => return Err(HeadError::Closed),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return Err(HeadError::TimedOut {
+                    received: !buf.is_empty(),
+                })
+            }
+            Err(e) => return Err(HeadError::Io(e)),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let scan = &buf[..buf.len().min(limits.max_bytes)];
+        match parse_head(scan, limits.max_headers)? {
+            Parsed::Complete(head, used) => {
+                buf.drain(..used);
+                return Ok((head, buf));
+            }
+            Parsed::Partial if buf.len() > limits.max_bytes => return Err(HeadError::TooLarge),
+            Parsed::Partial => {}
+        }
+    }
+}
+
+/// A complete HTTP response, written in one piece.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Header fields, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body; Content-Length is added when written.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response with `status` and no headers yet.
+    pub fn new(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// An error answer: a one-line plain-text reason, `Connection: close`.
+    ///
+    /// ```
+    /// let r = stdws::http::Response::error(400, "missing Host header");
+    /// let text = String::from_utf8(r.to_bytes(false)).unwrap();
+    /// assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    /// assert!(text.contains("Content-Length: 20\r\n"));
+    /// assert!(text.ends_with("\r\n\r\nmissing Host header\n"));
+    /// ```
+    pub fn error(status: u16, reason: &str) -> Response {
+        Response::new(status)
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .header("Connection", "close")
+            .body(format!("{reason}\n").into_bytes())
+    }
+
+    /// Adds a header field.
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Vec<u8>) -> Response {
+        self.body = body;
+        self
+    }
+
+    /// The bytes on the wire; `head_only` leaves out the body (the answer to HEAD)
+    /// but keeps its Content-Length.
+    pub fn to_bytes(&self, head_only: bool) -> Vec<u8> {
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\n",
+            self.status,
+            reason_phrase(self.status)
+        );
+        for (name, value) in &self.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if self.status != 101 && self.status != 304 {
+            out.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+        }
+        out.push_str("\r\n");
+        let mut bytes = out.into_bytes();
+        if !head_only {
+            bytes.extend_from_slice(&self.body);
+        }
+        bytes
+    }
+
+    /// Writes the response.
+    pub fn write_to<W: Write + ?Sized>(&self, w: &mut W, head_only: bool) -> io::Result<()> {
+        w.write_all(&self.to_bytes(head_only))?;
+        w.flush()
+    }
+}
+
+/// The reason phrase for the statuses stdws sends.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        101 => "Switching Protocols",
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(wire: &[u8]) -> Head {
+        match parse_head(wire, 100).unwrap() {
+            Parsed::Complete(h, _) => h,
+            Parsed::Partial => panic!("partial"),
+        }
+    }
+
+    #[test]
+    fn repeated_headers_and_token_lists() {
+        let h =
+            complete(b"GET / HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nX: 1\r\nx: 2\r\n\r\n");
+        assert!(h.has_token("connection", "upgrade"));
+        assert_eq!(h.headers_named("X").collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(h.count("x"), 2);
+    }
+
+    #[test]
+    fn bare_lf_lines_are_accepted() {
+        let h = complete(b"GET /a?b=c HTTP/1.0\nHost: h\n\n");
+        assert_eq!((h.path(), h.query(), h.version), ("/a", "b=c", (1, 0)));
+    }
+
+    #[test]
+    fn grammar_violations_are_refused() {
+        for wire in [
+            &b"GET  / HTTP/1.1\r\n\r\n"[..],
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET / FTP/1.1\r\n\r\n",
+            b"G(T / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nNo colon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad name: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n",
+            b"\x16\x03\x01\x02\x00",
+        ] {
+            assert!(
+                matches!(parse_head(wire, 100), Err(HeadError::Malformed(_))),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+
+    #[test]
+    fn header_count_limit() {
+        let wire = b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert!(matches!(
+            parse_head(wire, 2),
+            Err(HeadError::TooManyHeaders)
+        ));
+    }
+
+    #[test]
+    fn read_head_hands_on_the_bytes_after_the_head() {
+        let mut wire: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n^n:ds[4U";
+        let limits = HeadLimits {
+            max_bytes: 1000,
+            max_headers: 10,
+        };
+        let (head, rest) = read_head(&mut wire, limits).unwrap();
+        assert_eq!(head.header("host"), Some("h"));
+        assert_eq!(rest, b"^n:ds[4U");
+    }
+
+    #[test]
+    fn read_head_enforces_the_byte_limit() {
+        let long = format!("GET / HTTP/1.1\r\nA: {}\r\n\r\n", "x".repeat(500));
+        let limits = HeadLimits {
+            max_bytes: 100,
+            max_headers: 10,
+        };
+        let mut wire = long.as_bytes();
+        assert!(matches!(
+            read_head(&mut wire, limits),
+            Err(HeadError::TooLarge)
+        ));
+    }
+}

@@ -1,0 +1,306 @@
+//! RFC 6455 messages from frames: header rules, unmasking, fragmentation, control
+//! frames in between, size limits and UTF-8 as the bytes arrive (§5.2–§5.6, §8.1).
+//!
+//! The reader is a resumable state machine: every byte it has taken from the stream
+//! is recorded in its fields before it can return, so a read timeout (or
+//! `WouldBlock`) in the middle of a frame loses nothing, and the next call carries on.
+
+use crate::error::{Error, Result, Violation};
+use crate::frame::{apply_mask, decode_header, Header, Opcode};
+use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
+use crate::message::{CloseCode, MessageRef};
+use crate::utf8::Utf8Progress;
+use std::io::Read;
+
+/// Which side of the connection we are: it decides which frames must be masked (§5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// We accepted the connection: incoming frames must be masked, ours never are.
+    Server,
+    /// We opened the connection: we mask every frame, incoming ones must not be masked.
+    Client,
+}
+
+/// Size limits checked from the frame header, before any payload is read (§10.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest payload of one frame, in bytes.
+    pub max_frame_size: usize,
+    /// Largest message (all its fragments together), in bytes.
+    pub max_message_size: usize,
+}
+
+impl Default for Limits {
+    /// 16 MiB frames and 64 MiB messages: enough for Autobahn's largest cases (16 MiB
+    /// in one frame), small enough that one client cannot ask for gigabytes.
+    fn default() -> Limits {
+        Limits {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+        }
+    }
+}
+
+/// The message buffer starts at this size when it first has to grow.
+const FIRST_GROWTH: usize = 64 * 1024;
+
+/// The message buffer keeps at most this much capacity between messages; a larger one
+/// (from a big message) is given back once that message has been delivered.
+const RETAINED_CAPACITY: usize = 2 << 20;
+
+/// The frame whose payload is being read.
+#[derive(Debug, Clone, Copy)]
+struct FrameInProgress {
+    opcode: Opcode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes still to come.
+    remaining: u64,
+    /// Payload bytes already received (the masking key's offset).
+    received: usize,
+}
+
+/// Reads RFC 6455 frames from a stream and yields whole messages.
+#[derive(Debug)]
+pub struct MessageReader {
+    role: Role,
+    limits: Limits,
+    input: InputBuffer,
+    frame: Option<FrameInProgress>,
+    /// The data message in progress: `Text` or `Binary` from its first frame.
+    message: Option<Opcode>,
+    /// Message payload; only `data[..data_len]` is meaningful. The vector's length is
+    /// its high-water mark, so refilling it needs no zeroing.
+    data: Vec<u8>,
+    data_len: usize,
+    control: Vec<u8>,
+    utf8: Utf8Progress,
+    /// The last call returned a data message, to be cleared on the next call.
+    delivered: bool,
+}
+
+impl MessageReader {
+    /// A reader whose stream has already delivered `leftover` (bytes after the
+    /// handshake).
+    pub fn new(role: Role, limits: Limits, leftover: &[u8]) -> MessageReader {
+        MessageReader {
+            role,
+            limits,
+            input: InputBuffer::new(leftover),
+            frame: None,
+            message: None,
+            data: Vec::new(),
+            data_len: 0,
+            control: Vec::with_capacity(125),
+            utf8: Utf8Progress::default(),
+            delivered: false,
+        }
+    }
+
+    /// Whether bytes are already buffered, so the next read may not need the stream.
+    /// Writers use it to hold answers back and send many with one system call.
+    pub fn has_buffered_input(&self) -> bool {
+        !self.input.is_empty()
+    }
+
+    /// Reads until one message (data or control) is complete and returns it, borrowed
+    /// from the reader's buffers.
+    pub fn read<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<MessageRef<'_>> {
+        if self.delivered {
+            self.delivered = false;
+            self.message = None;
+            self.data_len = 0;
+            self.utf8.reset();
+            if self.data.capacity() > RETAINED_CAPACITY {
+                self.data = Vec::new();
+            }
+        }
+        loop {
+            if self.frame.is_none() {
+                let header = self.read_header(stream)?;
+                self.frame = Some(self.start_frame(header)?);
+            }
+            self.read_payload(stream)?;
+            let Some(frame) = self.frame.take() else {
+                continue;
+            };
+            if frame.opcode.is_control() {
+                return self.control_message(frame.opcode);
+            }
+            if frame.fin {
+                self.delivered = true;
+                let payload = &self.data[..self.data_len];
+                return match self.message {
+                    Some(Opcode::Text) => {
+                        if !self.utf8.is_complete(payload) {
+                            return Err(Violation::InvalidUtf8.into());
+                        }
+                        let text = std::str::from_utf8(payload)
+                            .map_err(|_| Error::Protocol(Violation::InvalidUtf8))?;
+                        Ok(MessageRef::Text(text))
+                    }
+                    _ => Ok(MessageRef::Binary(payload)),
+                };
+            }
+        }
+    }
+
+    fn read_header<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<Header> {
+        loop {
+            if let Some((header, used)) = decode_header(self.input.data())? {
+                self.input.consume(used);
+                return Ok(header);
+            }
+            if self.input.fill(stream)? == 0 {
+                let between_messages = self.input.is_empty() && self.message.is_none();
+                return Err(Error::Io(if between_messages {
+                    eof_without_close()
+                } else {
+                    eof_mid_frame()
+                }));
+            }
+        }
+    }
+
+    /// Applies the header rules of §5.2–§5.5 and the size limits.
+    fn start_frame(&mut self, h: Header) -> Result<FrameInProgress, Violation> {
+        if h.rsv != 0 {
+            return Err(Violation::ReservedBits);
+        }
+        let opcode = Opcode::from_bits(h.opcode_bits).ok_or(Violation::ReservedOpcode)?;
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => return Err(Violation::UnmaskedFrameFromClient),
+            (Role::Client, true) => return Err(Violation::MaskedFrameFromServer),
+            _ => {}
+        }
+        if opcode.is_control() {
+            if !h.fin {
+                return Err(Violation::FragmentedControlFrame);
+            }
+            if h.len > 125 {
+                return Err(Violation::ControlFrameTooLong);
+            }
+            self.control.clear();
+        } else {
+            match (opcode, self.message) {
+                (Opcode::Continuation, None) => return Err(Violation::UnexpectedContinuation),
+                (Opcode::Continuation, Some(_)) => {}
+                (_, Some(_)) => return Err(Violation::ExpectedContinuation),
+                (_, None) => self.message = Some(opcode),
+            }
+            if h.len > self.limits.max_frame_size as u64 {
+                return Err(Violation::FrameTooLarge);
+            }
+            if h.len > (self.limits.max_message_size - self.data_len) as u64 {
+                return Err(Violation::MessageTooLarge);
+            }
+        }
+        Ok(FrameInProgress {
+            opcode,
+            fin: h.fin,
+            mask: h.mask,
+            remaining: h.len,
+            received: 0,
+        })
+    }
+
+    /// Reads the current frame's payload to its end, unmasking and checking UTF-8 as
+    /// each piece lands.
+    fn read_payload<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<()> {
+        let Some(frame) = self.frame.as_mut() else {
+            return Ok(());
+        };
+        while frame.remaining > 0 {
+            let want = usize::try_from(frame.remaining).unwrap_or(usize::MAX);
+            let (buf, at) = if frame.opcode.is_control() {
+                let at = self.control.len();
+                self.control.resize(at + want, 0);
+                (&mut self.control, at)
+            } else {
+                let needed = self.data_len + want;
+                if self.data.len() < needed {
+                    let grown = (self.data.len() * 2).max(FIRST_GROWTH).min(needed);
+                    self.data.resize(grown, 0);
+                }
+                (&mut self.data, self.data_len)
+            };
+            let room = (buf.len() - at).min(want);
+            let n = if self.input.is_empty() {
+                match stream.read(&mut buf[at..at + room]) {
+                    Ok(0) => {
+                        if frame.opcode.is_control() {
+                            self.control.truncate(at);
+                        }
+                        return Err(Error::Io(eof_mid_frame()));
+                    }
+                    Ok(n) => n,
+                    Err(e) => {
+                        if frame.opcode.is_control() {
+                            self.control.truncate(at);
+                        }
+                        if e.kind() == std::io::ErrorKind::Interrupted {
+                            continue;
+                        }
+                        return Err(Error::Io(e));
+                    }
+                }
+            } else {
+                let n = room.min(self.input.data().len());
+                buf[at..at + n].copy_from_slice(&self.input.data()[..n]);
+                self.input.consume(n);
+                n
+            };
+            if let Some(key) = frame.mask {
+                apply_mask(&mut buf[at..at + n], key, frame.received);
+            }
+            frame.received += n;
+            frame.remaining -= n as u64;
+            if frame.opcode.is_control() {
+                self.control.truncate(at + n);
+            } else {
+                self.data_len += n;
+                if self.message == Some(Opcode::Text)
+                    && self.utf8.check(&self.data[..self.data_len]).is_err()
+                {
+                    return Err(Violation::InvalidUtf8.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn control_message(&self, opcode: Opcode) -> Result<MessageRef<'_>> {
+        let payload = &self.control[..];
+        Ok(match opcode {
+            Opcode::Ping => MessageRef::Ping(payload),
+            Opcode::Pong => MessageRef::Pong(payload),
+            _ => MessageRef::Close(parse_close_payload(payload)?),
+        })
+    }
+}
+
+/// A close frame's payload: empty, or a 2-byte code and a UTF-8 reason (§5.5.1).
+///
+/// ```
+/// use stdws::message_reader::parse_close_payload;
+/// use stdws::{CloseCode, Violation};
+/// assert_eq!(parse_close_payload(b""), Ok(None));
+/// assert_eq!(parse_close_payload(&[0x03, 0xE8, b'o', b'k']), Ok(Some((CloseCode(1000), "ok"))));
+/// assert_eq!(parse_close_payload(&[0x03]), Err(Violation::CloseFrameOneByte));
+/// assert_eq!(parse_close_payload(&[0x03, 0xED]), Err(Violation::InvalidCloseCode)); // 1005
+/// assert_eq!(parse_close_payload(&[0x03, 0xE8, 0xFF]), Err(Violation::CloseReasonNotUtf8));
+/// ```
+pub fn parse_close_payload(payload: &[u8]) -> Result<Option<(CloseCode, &str)>, Violation> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(Violation::CloseFrameOneByte),
+        [hi, lo, reason @ ..] => {
+            let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
+            if !code.is_valid_on_wire() {
+                return Err(Violation::InvalidCloseCode);
+            }
+            let reason = std::str::from_utf8(reason).map_err(|_| Violation::CloseReasonNotUtf8)?;
+            Ok(Some((code, reason)))
+        }
+    }
+}

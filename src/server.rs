@@ -1,0 +1,529 @@
+//! The server: a listener, one thread per connection, the limits in [`Config`], and
+//! the end of every connection (last close frame, lingering close, log line).
+//!
+//! This is the only module that knows about sockets, threads and time; everything it
+//! calls (HTTP, handshake, frames) works on any `Read + Write`.
+
+use crate::error::Error;
+use crate::handshake::{self, HandshakeError, OriginPolicy, Request};
+use crate::http::{Head, HeadLimits, Response};
+use crate::message::CloseCode;
+use crate::message_reader::{Limits, Role};
+use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// Every limit and policy of the server, each with a safe default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Most bytes in a request head (default 16 KiB; 431 beyond). Browsers send a few
+    /// hundred bytes, more with cookies.
+    pub max_head_bytes: usize,
+    /// Most header lines in a request head (default 100; 431 beyond).
+    pub max_headers: usize,
+    /// Time for the whole handshake, head and hixie-76 key3 together (default 10 s,
+    /// as websocketd). A client that dribbles its head is answered 408 and closed.
+    pub handshake_timeout: Duration,
+    /// Close a connection on which nothing arrives for this long (default none). A
+    /// blocked read costs only a sleeping thread, so the default waits for ever.
+    pub idle_timeout: Option<Duration>,
+    /// A send that cannot make progress for this long fails (default 30 s), so a
+    /// client that stops reading never pins a thread for ever.
+    pub write_timeout: Duration,
+    /// Largest frame payload (default 16 MiB; close 1009 beyond).
+    pub max_frame_size: usize,
+    /// Largest message, all fragments together (default 64 MiB; close 1009 beyond).
+    pub max_message_size: usize,
+    /// Stack size of each connection thread (default 128 KiB). Only the pages a
+    /// thread touches cost memory; raise it for handlers that recurse deeply.
+    pub stack_size: usize,
+    /// Most connections served at once (default 16384). One more is answered
+    /// `503 Service Unavailable` with Retry-After and closed.
+    pub max_connections: usize,
+    /// Subprotocols the server speaks (default none).
+    pub protocols: Vec<String>,
+    /// Which origins may connect (default any).
+    pub origin: OriginPolicy,
+    /// After the last close frame, how long to wait for the peer to close its side
+    /// before dropping the connection (default 2 s).
+    pub close_timeout: Duration,
+    /// Write one line per connection (and per error) to stderr (default true).
+    pub log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let limits = Limits::default();
+        Config {
+            max_head_bytes: 16 * 1024,
+            max_headers: 100,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: None,
+            write_timeout: Duration::from_secs(30),
+            max_frame_size: limits.max_frame_size,
+            max_message_size: limits.max_message_size,
+            stack_size: 128 * 1024,
+            max_connections: 16384,
+            protocols: Vec::new(),
+            origin: OriginPolicy::Any,
+            close_timeout: Duration::from_secs(2),
+            log: true,
+        }
+    }
+}
+
+impl Config {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_frame_size: self.max_frame_size,
+            max_message_size: self.max_message_size,
+        }
+    }
+
+    fn handshake_options(&self) -> handshake::Options {
+        handshake::Options {
+            protocols: self.protocols.clone(),
+            origin: self.origin.clone(),
+            head_limits: Some(HeadLimits {
+                max_bytes: self.max_head_bytes,
+                max_headers: self.max_headers,
+            }),
+        }
+    }
+}
+
+/// A TCP connection shared by reference count: the reader, the writer and the
+/// server's shutdown list all hold the same socket, with one file descriptor.
+#[derive(Debug, Clone)]
+pub struct SharedTcpStream(Arc<TcpStream>);
+
+impl SharedTcpStream {
+    /// Wraps a stream.
+    pub fn new(stream: TcpStream) -> SharedTcpStream {
+        SharedTcpStream(Arc::new(stream))
+    }
+}
+
+impl std::ops::Deref for SharedTcpStream {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl Read for SharedTcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl Write for SharedTcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        (&*self.0).write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl TryClone for SharedTcpStream {
+    fn try_clone(&self) -> io::Result<SharedTcpStream> {
+        Ok(self.clone())
+    }
+}
+
+/// What a connection handler returns: an error closes the connection with 1011.
+pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+type Handler = dyn Fn(WebSocket<SharedTcpStream>, &Request) -> HandlerResult + Send + Sync;
+type HttpHandler = dyn Fn(&Head) -> Response + Send + Sync;
+
+/// State shared by the accept loop, every connection thread and the handle.
+struct Shared {
+    config: Config,
+    options: handshake::Options,
+    handler: Box<Handler>,
+    http: Box<HttpHandler>,
+    active: AtomicUsize,
+    next_id: AtomicU64,
+    open: Mutex<HashMap<u64, SharedTcpStream>>,
+    shutting_down: AtomicBool,
+}
+
+/// A WebSocket server, bound and ready to run.
+///
+/// ```no_run
+/// use stdws::{Config, Server};
+/// let server = Server::bind("127.0.0.1:9001", Config::default())?
+///     .on_connection(|ws, _request| Ok(stdws::echo(ws)?));
+/// server.run()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Server {
+    listener: TcpListener,
+    config: Config,
+    handler: Box<Handler>,
+    http: Box<HttpHandler>,
+}
+
+impl Server {
+    /// Binds a listener. The default handler echoes; the default HTTP answer is 404.
+    pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
+        Ok(Server {
+            listener: TcpListener::bind(addr)?,
+            config,
+            handler: Box::new(|ws, _| Ok(crate::echo::echo(ws)?)),
+            http: Box::new(|_| Response::error(404, "not found")),
+        })
+    }
+
+    /// Sets the handler that runs, on the connection's own thread, for each upgraded
+    /// connection. When it returns the server sends a close frame if none was sent
+    /// (1000 on `Ok`, 1011 on an error or a panic) and closes the connection.
+    pub fn on_connection<F>(mut self, handler: F) -> Server
+    where
+        F: Fn(WebSocket<SharedTcpStream>, &Request) -> HandlerResult + Send + Sync + 'static,
+    {
+        self.handler = Box::new(handler);
+        self
+    }
+
+    /// Sets the answer to plain GET and HEAD requests (no upgrade). Other methods get
+    /// 405 without asking it.
+    pub fn on_http<F>(mut self, http: F) -> Server
+    where
+        F: Fn(&Head) -> Response + Send + Sync + 'static,
+    {
+        self.http = Box::new(http);
+        self
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the process ends.
+    pub fn run(self) -> io::Result<()> {
+        let (listener, shared) = self.into_shared();
+        accept_loop(&listener, &shared);
+        Ok(())
+    }
+
+    /// Serves on a background thread; the handle stops it.
+    pub fn spawn(self) -> io::Result<ServerHandle> {
+        let addr = self.local_addr()?;
+        let (listener, shared) = self.into_shared();
+        let loop_shared = shared.clone();
+        let thread = thread::Builder::new()
+            .name("stdws-accept".into())
+            .spawn(move || accept_loop(&listener, &loop_shared))?;
+        Ok(ServerHandle {
+            shared,
+            addr,
+            thread,
+        })
+    }
+
+    fn into_shared(self) -> (TcpListener, Arc<Shared>) {
+        let shared = Arc::new(Shared {
+            options: self.config.handshake_options(),
+            config: self.config,
+            handler: self.handler,
+            http: self.http,
+            active: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+        });
+        (self.listener, shared)
+    }
+}
+
+/// Controls a server started with [`Server::spawn`].
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    thread: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many connections are being served.
+    pub fn active_connections(&self) -> usize {
+        self.shared.active.load(Ordering::Acquire)
+    }
+
+    /// Stops accepting, wakes every connection so it ends with close 1001 (hixie-76:
+    /// 0xFF 0x00), and waits up to `grace` for them to finish.
+    pub fn shutdown(self, grace: Duration) {
+        self.shared.shutting_down.store(true, Ordering::Release);
+        // Wake the accept loop out of accept(): connect to it once.
+        let wake = match self.addr {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => {
+                SocketAddr::from(([127, 0, 0, 1], a.port()))
+            }
+            SocketAddr::V6(a) if a.ip().is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+            }
+            other => other,
+        };
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        let _ = self.thread.join();
+        for stream in lock(&self.shared.open).values() {
+            // A blocked read returns end-of-stream; the handler ends and the
+            // connection thread sends 1001.
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+        let deadline = Instant::now() + grace;
+        while self.shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn log(shared: &Shared, line: std::fmt::Arguments<'_>) {
+    if shared.config.log {
+        eprintln!("stdws: {line}");
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    loop {
+        let accepted = listener.accept();
+        if shared.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        match accepted {
+            Ok((stream, peer)) => admit(stream, peer, shared),
+            Err(e) => {
+                // Too many open files, out of memory, a connection reset before accept:
+                // say so, pause so a persistent error cannot spin, and go on.
+                log(
+                    shared,
+                    format_args!("accept failed: {e}; retrying in 100 ms"),
+                );
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Starts a thread for the connection, or answers 503 at the cap.
+fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+    let active = shared.active.fetch_add(1, Ordering::AcqRel);
+    if active >= shared.config.max_connections {
+        shared.active.fetch_sub(1, Ordering::AcqRel);
+        refuse_busy(stream, peer, shared, "connection limit reached");
+        return;
+    }
+    let thread_shared = shared.clone();
+    let spawned = thread::Builder::new()
+        .stack_size(shared.config.stack_size)
+        .spawn(move || {
+            serve(stream, peer, &thread_shared);
+            thread_shared.active.fetch_sub(1, Ordering::AcqRel);
+        });
+    if let Err(e) = spawned {
+        shared.active.fetch_sub(1, Ordering::AcqRel);
+        log(shared, format_args!("{peer}: cannot start a thread: {e}"));
+    }
+}
+
+/// 503 with Retry-After, written without blocking the accept loop.
+fn refuse_busy(stream: TcpStream, peer: SocketAddr, shared: &Shared, why: &str) {
+    let response = Response::error(503, why).header("Retry-After", "1");
+    let _ = stream.set_nonblocking(true);
+    let _ = (&stream).write_all(&response.to_bytes(false));
+    let _ = stream.shutdown(Shutdown::Write);
+    log(shared, format_args!("{peer}: 503 {why}"));
+}
+
+/// Reads from a TCP stream with one deadline for a whole exchange: each read may wait
+/// only for the time that is left.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One connection, from the first byte to the log line.
+fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let started = Instant::now();
+    let config = &shared.config;
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let mut deadline = Deadline {
+        stream: &stream,
+        until: started + config.handshake_timeout,
+    };
+    let upgraded = match handshake::accept(&mut deadline, &shared.options) {
+        Ok(u) => u,
+        Err(HandshakeError::NotUpgrade(head)) => {
+            serve_plain(&stream, &head, shared);
+            log(
+                shared,
+                format_args!("{peer} {} {} http", head.method, head.target),
+            );
+            linger(&stream, config.close_timeout);
+            return;
+        }
+        Err(e) => {
+            log(shared, format_args!("{peer} handshake failed: {e}"));
+            linger(&stream, config.close_timeout);
+            return;
+        }
+    };
+    let mut request = upgraded.request;
+    request.peer = Some(peer);
+    let _ = stream.set_read_timeout(config.idle_timeout);
+
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let stream = SharedTcpStream::new(stream);
+    lock(&shared.open).insert(id, stream.clone());
+    let ws = WebSocket::with_limits(
+        stream.clone(),
+        request.variant,
+        Role::Server,
+        config.limits(),
+        &upgraded.leftover,
+    );
+    let close = ws.close_state_handle();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
+    lock(&shared.open).remove(&id);
+
+    let (code, reason) = match &outcome {
+        _ if shared.shutting_down.load(Ordering::Acquire) => (
+            Some(CloseCode::GOING_AWAY),
+            "server shutting down".to_string(),
+        ),
+        Ok(Ok(())) => (Some(CloseCode::NORMAL), String::new()),
+        Ok(Err(e)) => match e.downcast_ref::<Error>() {
+            // The peer broke the protocol (already answered) or the connection is gone.
+            Some(Error::Protocol(_) | Error::Closed | Error::Io(_)) => (None, e.to_string()),
+            _ => (
+                Some(CloseCode::INTERNAL_ERROR),
+                format!("handler error: {e}"),
+            ),
+        },
+        Err(_) => (
+            Some(CloseCode::INTERNAL_ERROR),
+            "handler panicked".to_string(),
+        ),
+    };
+    if let Some(code) = code {
+        let reason_on_wire = if code == CloseCode::INTERNAL_ERROR {
+            "internal error"
+        } else {
+            ""
+        };
+        let _ = close_if_open(
+            &mut stream.clone(),
+            request.variant,
+            &close,
+            code,
+            reason_on_wire,
+        );
+    }
+    linger(&stream, config.close_timeout);
+    log(
+        shared,
+        format_args!(
+            "{peer} {} {} closed {} in {} ms{}",
+            request.path(),
+            request.variant,
+            describe_close(&close),
+            started.elapsed().as_millis(),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            }
+        ),
+    );
+}
+
+/// "sent 1000, received 1000" in short: `1000/1000`, `-` where none went.
+fn describe_close(close: &CloseState) -> String {
+    let show = |c: Option<Option<CloseCode>>| match c {
+        None => "-".to_string(),
+        Some(None) => "empty".to_string(),
+        Some(Some(code)) => code.to_string(),
+    };
+    format!(
+        "sent={} received={}",
+        show(close.sent()),
+        show(close.received())
+    )
+}
+
+/// A plain HTTP request: GET and HEAD go to the HTTP handler, others get 405.
+fn serve_plain(stream: &TcpStream, head: &Head, shared: &Shared) {
+    let head_only = head.method == "HEAD";
+    let response = if head.method == "GET" || head_only {
+        let mut r = (shared.http)(head);
+        if !r
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Connection"))
+        {
+            r.headers.push(("Connection".into(), "close".into()));
+        }
+        r
+    } else {
+        Response::error(405, "only GET and HEAD are served").header("Allow", "GET, HEAD")
+    };
+    let _ = response.write_to(&mut &*stream, head_only);
+}
+
+/// The end of every connection (RFC 6455 §7.1.1: the server closes TCP first):
+/// send FIN, then read and discard until the peer closes too or `timeout` passes,
+/// so the last frame is not lost to a reset caused by unread input.
+fn linger(stream: &TcpStream, timeout: Duration) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + timeout;
+    let mut sink = [0u8; 4096];
+    let mut reader = Deadline { stream, until };
+    while let Ok(n) = reader.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}

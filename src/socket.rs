@@ -1,0 +1,609 @@
+//! An open WebSocket over any `Read + Write`: messages in, messages out, the automatic
+//! answers (pong, close), and the close handshake (RFC 6455 §5.5, §7; hixie-76 §4.2).
+//!
+//! [`WebSocket`] owns one stream and is driven by one thread. When one thread must send
+//! while another is blocked reading (a chat room, a program's output), [`split`]
+//! turns it into a [`Reader`] and a [`Writer`] over two handles to the same socket;
+//! the reader's automatic answers then go through the shared writer, so frames from
+//! both never interleave.
+//!
+//! [`split`]: WebSocket::split
+
+use crate::error::{Error, Result, Violation};
+use crate::frame::{apply_mask, encode_header, Opcode, MAX_HEADER_LEN};
+use crate::handshake::Variant;
+use crate::hixie_frame::{self, HixieReader};
+use crate::message::{CloseCode, Message, MessageRef};
+use crate::message_reader::{Limits, MessageReader, Role};
+use crate::random::Random;
+use std::io::{self, IoSlice, Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Streams that can be duplicated into a second handle on the same connection, so a
+/// WebSocket can be [split](WebSocket::split) into a reader and a writer.
+pub trait TryClone: Sized {
+    /// Another handle on the same underlying connection.
+    fn try_clone(&self) -> io::Result<Self>;
+}
+
+impl TryClone for std::net::TcpStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        std::net::TcpStream::try_clone(self)
+    }
+}
+
+#[cfg(unix)]
+impl TryClone for std::os::unix::net::UnixStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        std::os::unix::net::UnixStream::try_clone(self)
+    }
+}
+
+/// Payloads above this size are written straight from the caller's buffer, beside the
+/// header, with one vectored write; smaller ones are copied into the output buffer so
+/// several frames can leave in one system call.
+const DIRECT_WRITE_THRESHOLD: usize = 16 * 1024;
+
+/// Buffered output is written out once it reaches this size, even when more answers
+/// are expected.
+const OUTPUT_HIGH_WATER: usize = 64 * 1024;
+
+/// Which close frames have gone each way, shared by both halves of a connection (and
+/// read by the server for its log line and its last word).
+#[derive(Debug, Default)]
+pub struct CloseState {
+    sent: AtomicU32,
+    received: AtomicU32,
+}
+
+/// Stored in the atomics: 0 for "not yet", otherwise this bit plus the code (0 for a
+/// close without a code).
+const PRESENT: u32 = 1 << 16;
+
+fn encode_code(code: Option<CloseCode>) -> u32 {
+    PRESENT | u32::from(code.map_or(0, |c| c.0))
+}
+
+fn decode_code(v: u32) -> Option<Option<CloseCode>> {
+    if v & PRESENT == 0 {
+        None
+    } else {
+        let code = (v & 0xFFFF) as u16;
+        Some((code != 0).then_some(CloseCode(code)))
+    }
+}
+
+impl CloseState {
+    /// Records that a close frame is being sent; false if one was sent already.
+    fn mark_sent(&self, code: Option<CloseCode>) -> bool {
+        self.sent
+            .compare_exchange(0, encode_code(code), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    fn mark_received(&self, code: Option<CloseCode>) {
+        self.received.store(encode_code(code), Ordering::Release);
+    }
+
+    /// The close we sent: `None` if none yet, `Some(None)` for one without a code.
+    pub fn sent(&self) -> Option<Option<CloseCode>> {
+        decode_code(self.sent.load(Ordering::Acquire))
+    }
+
+    /// The close we received, in the same form.
+    pub fn received(&self) -> Option<Option<CloseCode>> {
+        decode_code(self.received.load(Ordering::Acquire))
+    }
+}
+
+/// The incoming half of the protocol, for either variant.
+#[derive(Debug)]
+enum Codec {
+    Rfc6455(MessageReader),
+    Hixie76(HixieReader),
+}
+
+impl Codec {
+    fn new(variant: Variant, role: Role, limits: Limits, leftover: &[u8]) -> Codec {
+        match variant {
+            Variant::Rfc6455 => Codec::Rfc6455(MessageReader::new(role, limits, leftover)),
+            Variant::Hixie76 => Codec::Hixie76(HixieReader::new(limits.max_message_size, leftover)),
+        }
+    }
+
+    fn read<R: Read + ?Sized>(
+        &mut self,
+        stream: &mut R,
+        close: &CloseState,
+    ) -> Result<MessageRef<'_>> {
+        if close.received().is_some() {
+            return Err(Error::Closed);
+        }
+        let message = match self {
+            Codec::Rfc6455(r) => r.read(stream),
+            Codec::Hixie76(r) => r.read(stream),
+        }?;
+        if let MessageRef::Close(c) = message {
+            close.mark_received(c.map(|(code, _)| code));
+        }
+        Ok(message)
+    }
+
+    fn has_buffered_input(&self) -> bool {
+        match self {
+            Codec::Rfc6455(r) => r.has_buffered_input(),
+            Codec::Hixie76(r) => r.has_buffered_input(),
+        }
+    }
+}
+
+/// What the reader asks the writer to send on its behalf.
+#[derive(Debug, Clone, Copy)]
+enum Answer<'a> {
+    /// A pong with the ping's payload (§5.5.2).
+    Pong(&'a [u8]),
+    /// The close reply: the peer's code echoed, or an empty close (§5.5.1).
+    Close(Option<CloseCode>),
+    /// The close that fails the connection for a violation (§7.1.7).
+    Fail(Violation),
+}
+
+/// The automatic answer to the outcome of a read, if any.
+fn answer_for<'a>(result: &Result<MessageRef<'a>>) -> Option<Answer<'a>> {
+    match result {
+        Ok(MessageRef::Ping(p)) => Some(Answer::Pong(p)),
+        Ok(MessageRef::Close(c)) => Some(Answer::Close(c.map(|(code, _)| code))),
+        Err(Error::Protocol(v)) => Some(Answer::Fail(*v)),
+        _ => None,
+    }
+}
+
+/// The outgoing half of the protocol: frame encoding, output buffering, close state.
+#[derive(Debug)]
+pub(crate) struct FrameWriter {
+    variant: Variant,
+    out: Vec<u8>,
+    close: Arc<CloseState>,
+    random: Option<Random>,
+}
+
+impl FrameWriter {
+    pub(crate) fn new(variant: Variant, role: Role, close: Arc<CloseState>) -> FrameWriter {
+        FrameWriter {
+            variant,
+            out: Vec::new(),
+            close,
+            random: (role == Role::Client).then(Random::new),
+        }
+    }
+
+    /// Encodes `msg`; writes it (and anything queued) now if `flush`, otherwise
+    /// leaves small frames queued for a later flush.
+    fn send<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        msg: MessageRef<'_>,
+        flush: bool,
+    ) -> Result<()> {
+        if let MessageRef::Close(c) = msg {
+            let (code, reason) = c.map_or((None, ""), |(code, r)| (Some(code), r));
+            if let Some(code) = code {
+                if !code.is_valid_on_wire() {
+                    return Err(Error::InvalidCloseCode(code));
+                }
+            }
+            return self.close(w, code, reason);
+        }
+        if self.close.sent().is_some() {
+            return Err(Error::Closed);
+        }
+        match (self.variant, msg) {
+            (Variant::Rfc6455, MessageRef::Text(t)) => {
+                self.push_frame(w, Opcode::Text, t.as_bytes())?
+            }
+            (Variant::Rfc6455, MessageRef::Binary(b)) => self.push_frame(w, Opcode::Binary, b)?,
+            (Variant::Rfc6455, MessageRef::Ping(p)) => self.push_control(w, Opcode::Ping, p)?,
+            (Variant::Rfc6455, MessageRef::Pong(p)) => self.push_control(w, Opcode::Pong, p)?,
+            (Variant::Hixie76, MessageRef::Text(t)) => hixie_frame::encode_text(&mut self.out, t),
+            (Variant::Hixie76, _) => return Err(Error::BinaryOnHixie76),
+            (_, MessageRef::Close(_)) => unreachable!("close frames are handled above"),
+        }
+        if flush || self.out.len() >= OUTPUT_HIGH_WATER {
+            self.flush(w)?;
+        }
+        Ok(())
+    }
+
+    fn push_control<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<()> {
+        if payload.len() > 125 {
+            return Err(Error::ControlPayloadTooLong);
+        }
+        self.push_frame(w, opcode, payload)
+    }
+
+    /// One complete frame (FIN set): the header and payload leave together.
+    fn push_frame<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<()> {
+        let mask = self.random.as_mut().map(Random::mask);
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(&mut header, true, opcode, payload.len() as u64, mask);
+        if mask.is_none() && payload.len() > DIRECT_WRITE_THRESHOLD {
+            let queued = std::mem::take(&mut self.out);
+            let result = write_all_vectored(
+                w,
+                &mut [
+                    IoSlice::new(&queued),
+                    IoSlice::new(&header[..n]),
+                    IoSlice::new(payload),
+                ],
+            );
+            self.out = queued;
+            self.out.clear();
+            return Ok(result?);
+        }
+        self.out.extend_from_slice(&header[..n]);
+        let start = self.out.len();
+        self.out.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut self.out[start..], key, 0);
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued.
+    fn flush<W: Write + ?Sized>(&mut self, w: &mut W) -> Result<()> {
+        let result = w.write_all(&self.out).and_then(|()| w.flush());
+        self.out.clear();
+        if self.out.capacity() > 4 * OUTPUT_HIGH_WATER {
+            self.out = Vec::new();
+        }
+        Ok(result?)
+    }
+
+    /// Sends a close frame (once): RFC 6455 with `code` and `reason` (no payload when
+    /// `code` is None), hixie-76 as 0xFF 0x00.
+    fn close<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        code: Option<CloseCode>,
+        reason: &str,
+    ) -> Result<()> {
+        if !self.close.mark_sent(code) {
+            return Err(Error::Closed);
+        }
+        match self.variant {
+            Variant::Hixie76 => self.out.extend_from_slice(&hixie_frame::CLOSE_FRAME),
+            Variant::Rfc6455 => {
+                let mut payload = [0u8; 125];
+                let len = match code {
+                    None => 0,
+                    Some(code) => {
+                        payload[..2].copy_from_slice(&code.0.to_be_bytes());
+                        let reason = truncate_to_char_boundary(reason, 123);
+                        payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+                        2 + reason.len()
+                    }
+                };
+                self.push_frame(w, Opcode::Close, &payload[..len])?;
+            }
+        }
+        self.flush(w)
+    }
+
+    /// Sends what the reader asked for, unless a close has already gone out.
+    fn answer<W: Write + ?Sized>(&mut self, w: &mut W, answer: Answer<'_>) -> Result<()> {
+        if self.close.sent().is_some() {
+            return Ok(());
+        }
+        match answer {
+            Answer::Pong(p) => self.send(w, MessageRef::Pong(p), true),
+            Answer::Close(code) => self.close(w, code, ""),
+            Answer::Fail(v) => self.close(w, Some(v.close_code()), v.reason()),
+        }
+    }
+}
+
+fn truncate_to_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `write_all` for several buffers: one system call when the kernel takes everything.
+fn write_all_vectored<W: Write + ?Sized>(
+    w: &mut W,
+    mut bufs: &mut [IoSlice<'_>],
+) -> io::Result<()> {
+    IoSlice::advance_slices(&mut bufs, 0);
+    while !bufs.is_empty() {
+        match w.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    w.flush()
+}
+
+/// An open WebSocket connection over one stream, for either protocol variant.
+///
+/// `read` answers pings and close frames by itself; after a close has been received,
+/// `read` returns [`Error::Closed`]. A protocol violation by the peer sends the
+/// matching close frame (1002, 1007, 1009) and returns [`Error::Protocol`].
+///
+/// ```
+/// use stdws::{Message, Role, Variant, WebSocket};
+/// use std::io::Cursor;
+/// // A masked client text frame "Hello" (RFC 6455 §5.7), read from memory.
+/// let wire = vec![0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+/// let mut ws = WebSocket::new(Cursor::new(wire), Variant::Rfc6455, Role::Server);
+/// assert_eq!(ws.read().unwrap(), Message::text("Hello"));
+/// ```
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    stream: S,
+    codec: Codec,
+    writer: FrameWriter,
+    close: Arc<CloseState>,
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// A WebSocket over a stream whose handshake is done, with default [`Limits`].
+    pub fn new(stream: S, variant: Variant, role: Role) -> WebSocket<S> {
+        WebSocket::with_limits(stream, variant, role, Limits::default(), &[])
+    }
+
+    /// A WebSocket with explicit limits; `leftover` holds bytes that were read
+    /// past the handshake (the start of the first frame, if the peer was quick).
+    pub fn with_limits(
+        stream: S,
+        variant: Variant,
+        role: Role,
+        limits: Limits,
+        leftover: &[u8],
+    ) -> WebSocket<S> {
+        let close = Arc::new(CloseState::default());
+        WebSocket {
+            stream,
+            codec: Codec::new(variant, role, limits, leftover),
+            writer: FrameWriter::new(variant, role, close.clone()),
+            close,
+        }
+    }
+
+    /// Reads the next message, owned.
+    pub fn read(&mut self) -> Result<Message> {
+        self.read_ref().map(|m| m.to_message())
+    }
+
+    /// Reads the next message, borrowed from the internal buffer (no allocation).
+    pub fn read_ref(&mut self) -> Result<MessageRef<'_>> {
+        let result = self.codec.read(&mut self.stream, &self.close);
+        if let Some(answer) = answer_for(&result) {
+            let sent = self.writer.answer(&mut self.stream, answer);
+            if let (Ok(_), Err(e)) = (&result, sent) {
+                if matches!(answer, Answer::Pong(_)) {
+                    return Err(e);
+                }
+            }
+        }
+        result
+    }
+
+    /// Sends a message (a `Close` message sends a close frame).
+    pub fn send(&mut self, msg: Message) -> Result<()> {
+        self.writer
+            .send(&mut self.stream, msg.as_message_ref(), true)
+    }
+
+    /// Sends a borrowed message.
+    pub fn send_ref(&mut self, msg: MessageRef<'_>) -> Result<()> {
+        self.writer.send(&mut self.stream, msg, true)
+    }
+
+    /// Starts the closing handshake (§7.1.2): sends a close frame with `code` and
+    /// `reason` (at most 123 bytes; longer is cut at a character boundary). Keep
+    /// reading until [`Error::Closed`] to see the peer's answer.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<()> {
+        self.send_ref(MessageRef::Close(Some((code, reason))))
+    }
+
+    /// The protocol variant spoken on this connection.
+    pub fn variant(&self) -> Variant {
+        self.writer.variant
+    }
+
+    /// The close frames exchanged so far.
+    pub fn close_state(&self) -> &CloseState {
+        &self.close
+    }
+
+    pub(crate) fn close_state_handle(&self) -> Arc<CloseState> {
+        self.close.clone()
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S: Read + Write + TryClone> WebSocket<S> {
+    /// Splits the connection into a reader and a writer that can live on different
+    /// threads. The writer can be cloned; every clone shares one lock, so frames
+    /// never interleave.
+    pub fn split(self) -> io::Result<(Reader<S>, Writer<S>)> {
+        let write_stream = self.stream.try_clone()?;
+        let writer = Writer {
+            inner: Arc::new(Mutex::new(WriteHalf {
+                stream: write_stream,
+                frames: self.writer,
+            })),
+        };
+        let reader = Reader {
+            stream: self.stream,
+            codec: self.codec,
+            writer: writer.clone(),
+            close: self.close,
+        };
+        Ok((reader, writer))
+    }
+}
+
+/// The reading half of a split WebSocket; answers pings and closes through its writer.
+#[derive(Debug)]
+pub struct Reader<S> {
+    stream: S,
+    codec: Codec,
+    writer: Writer<S>,
+    close: Arc<CloseState>,
+}
+
+impl<S: Read + Write> Reader<S> {
+    /// Reads the next message, owned.
+    pub fn read(&mut self) -> Result<Message> {
+        self.read_ref().map(|m| m.to_message())
+    }
+
+    /// Reads the next message, borrowed from the internal buffer (no allocation).
+    pub fn read_ref(&mut self) -> Result<MessageRef<'_>> {
+        let result = self.codec.read(&mut self.stream, &self.close);
+        if let Some(answer) = answer_for(&result) {
+            let sent = self.writer.lock().answer(answer);
+            if let (Ok(_), Err(e), Answer::Pong(_)) = (&result, sent, answer) {
+                return Err(e);
+            }
+        }
+        result
+    }
+
+    /// Whether more input is already buffered: an echo loop can then queue its
+    /// answer with [`Writer::feed_ref`] and flush once the buffer runs dry.
+    pub fn has_buffered_input(&self) -> bool {
+        self.codec.has_buffered_input()
+    }
+
+    /// Another handle on this connection's writer.
+    pub fn writer(&self) -> Writer<S> {
+        self.writer.clone()
+    }
+
+    /// The close frames exchanged so far.
+    pub fn close_state(&self) -> &CloseState {
+        &self.close
+    }
+}
+
+/// The writing half of a split WebSocket. Cheap to clone; all clones share one lock.
+#[derive(Debug)]
+pub struct Writer<S> {
+    inner: Arc<Mutex<WriteHalf<S>>>,
+}
+
+impl<S> Clone for Writer<S> {
+    fn clone(&self) -> Writer<S> {
+        Writer {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct WriteHalf<S> {
+    stream: S,
+    frames: FrameWriter,
+}
+
+/// The writer's lock, held for one operation.
+struct Locked<'a, S> {
+    guard: MutexGuard<'a, WriteHalf<S>>,
+}
+
+impl<S: Write> Locked<'_, S> {
+    fn answer(&mut self, answer: Answer<'_>) -> Result<()> {
+        let WriteHalf { stream, frames } = &mut *self.guard;
+        frames.answer(stream, answer)
+    }
+}
+
+impl<S: Write> Writer<S> {
+    fn lock(&self) -> Locked<'_, S> {
+        // A panic while holding the lock leaves at worst a half-written frame; the
+        // connection is failing anyway, so later callers may proceed.
+        let guard = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Locked { guard }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut FrameWriter, &mut S) -> Result<T>) -> Result<T> {
+        let mut locked = self.lock();
+        let WriteHalf { stream, frames } = &mut *locked.guard;
+        f(frames, stream)
+    }
+
+    /// Sends a message now.
+    pub fn send(&self, msg: Message) -> Result<()> {
+        self.send_ref(msg.as_message_ref())
+    }
+
+    /// Sends a borrowed message now.
+    pub fn send_ref(&self, msg: MessageRef<'_>) -> Result<()> {
+        self.with(|f, s| f.send(s, msg, true))
+    }
+
+    /// Queues a message; small frames wait for [`flush`](Writer::flush) (or for 64 KiB
+    /// to gather) so many answers leave in one system call.
+    pub fn feed_ref(&self, msg: MessageRef<'_>) -> Result<()> {
+        self.with(|f, s| f.send(s, msg, false))
+    }
+
+    /// Writes everything queued by [`feed_ref`](Writer::feed_ref).
+    pub fn flush(&self) -> Result<()> {
+        self.with(|f, s| f.flush(s))
+    }
+
+    /// Starts the closing handshake with `code` and `reason`; the reader sees the
+    /// peer's answer as a `Close` message and then [`Error::Closed`].
+    pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
+        self.send_ref(MessageRef::Close(Some((code, reason))))
+    }
+
+    /// The protocol variant spoken on this connection.
+    pub fn variant(&self) -> Variant {
+        self.lock().guard.frames.variant
+    }
+}
+
+/// Sends a close frame on `stream` unless one was already sent on this connection:
+/// the server's last word when a handler ends without closing (1000), fails (1011) or
+/// the server shuts down (1001).
+pub(crate) fn close_if_open<W: Write>(
+    stream: &mut W,
+    variant: Variant,
+    close: &Arc<CloseState>,
+    code: CloseCode,
+    reason: &str,
+) -> Result<()> {
+    if close.sent().is_some() {
+        return Ok(());
+    }
+    FrameWriter::new(variant, Role::Server, close.clone()).close(stream, Some(code), reason)
+}
