@@ -182,19 +182,9 @@ pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
         return Ok(Parsed::Partial);
     };
     let (method, target, version) = parse_request_line(request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let Some(line) = lines.next() else {
-            return Ok(Parsed::Partial);
-        };
-        if line.is_empty() {
-            break;
-        }
-        if headers.len() == max_headers {
-            return Err(HeadError::TooManyHeaders);
-        }
-        headers.push(parse_header_line(line)?);
-    }
+    let Some(headers) = parse_header_block(&mut lines, max_headers)? else {
+        return Ok(Parsed::Partial);
+    };
     let head = Head {
         method,
         target,
@@ -202,6 +192,26 @@ pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
         headers,
     };
     Ok(Parsed::Complete(head, lines.pos))
+}
+
+/// The header lines up to the blank line; `None` if the blank line has not arrived.
+fn parse_header_block(
+    lines: &mut Lines<'_>,
+    max_headers: usize,
+) -> Result<Option<Vec<Header>>, HeadError> {
+    let mut headers = Vec::new();
+    loop {
+        let Some(line) = lines.next() else {
+            return Ok(None);
+        };
+        if line.is_empty() {
+            return Ok(Some(headers));
+        }
+        if headers.len() == max_headers {
+            return Err(HeadError::TooManyHeaders);
+        }
+        headers.push(parse_header_line(line)?);
+    }
 }
 
 /// Splits on LF, dropping one CR before it. Yields only complete lines.
@@ -297,19 +307,42 @@ pub struct HeadLimits {
     pub max_headers: usize,
 }
 
-/// Reads from `stream` until a whole head has arrived; returns it and the bytes that
-/// came after it. Timeouts are the stream's: a read that fails with `TimedOut` or
-/// `WouldBlock` ends the wait.
+/// Reads from `stream` until a whole request head has arrived; returns it and the
+/// bytes that came after it. Timeouts are the stream's: a read that fails with
+/// `TimedOut` or `WouldBlock` ends the wait.
 pub fn read_head<R: Read + ?Sized>(
     stream: &mut R,
     limits: HeadLimits,
 ) -> Result<(Head, Vec<u8>), HeadError> {
+    read_until_complete(stream, limits, |buf| {
+        Ok(match parse_head(buf, limits.max_headers)? {
+            Parsed::Complete(head, used) => Some((head, used)),
+            Parsed::Partial => None,
+        })
+    })
+}
+
+/// Reads a response head (the client's side of the handshake) the same way.
+pub fn read_response_head<R: Read + ?Sized>(
+    stream: &mut R,
+    limits: HeadLimits,
+) -> Result<(ResponseHead, Vec<u8>), HeadError> {
+    read_until_complete(stream, limits, |buf| {
+        parse_response_head(buf, limits.max_headers)
+    })
+}
+
+/// The read loop both heads share: read, parse what has arrived, stop at the limit.
+fn read_until_complete<R: Read + ?Sized, T>(
+    stream: &mut R,
+    limits: HeadLimits,
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeadError>,
+) -> Result<(T, Vec<u8>), HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
         let room = (limits.max_bytes + 1 - buf.len()).min(chunk.len());
         let n = match stream.read(&mut chunk[..room]) {
-            Ok(0) if buf.is_empty() => return Err(HeadError::Closed),
             Ok(0) => return Err(HeadError::Closed),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -327,15 +360,65 @@ pub fn read_head<R: Read + ?Sized>(
         };
         buf.extend_from_slice(&chunk[..n]);
         let scan = &buf[..buf.len().min(limits.max_bytes)];
-        match parse_head(scan, limits.max_headers)? {
-            Parsed::Complete(head, used) => {
+        match parse(scan)? {
+            Some((head, used)) => {
                 buf.drain(..used);
                 return Ok((head, buf));
             }
-            Parsed::Partial if buf.len() > limits.max_bytes => return Err(HeadError::TooLarge),
-            Parsed::Partial => {}
+            None if buf.len() > limits.max_bytes => return Err(HeadError::TooLarge),
+            None => {}
         }
     }
+}
+
+/// A parsed response head: what a client reads after its upgrade request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code (101 for an accepted upgrade).
+    pub status: u16,
+    /// Header fields in the order received.
+    pub headers: Vec<Header>,
+}
+
+impl ResponseHead {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// Whether header `name`, read as a comma-separated list, holds `token`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .flat_map(|h| h.value.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+}
+
+/// Parses `HTTP/1.1 101 Switching Protocols` and the header lines after it; `None`
+/// while the blank line has not arrived.
+pub fn parse_response_head(
+    buf: &[u8],
+    max_headers: usize,
+) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+    let mut lines = Lines { buf, pos: 0 };
+    let Some(status_line) = lines.next() else {
+        return Ok(None);
+    };
+    let status = match status_line {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', _, b' ', a, b, c, ..]
+            if [a, b, c].iter().all(|d| d.is_ascii_digit()) =>
+        {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(HeadError::Malformed("invalid status line")),
+    };
+    let headers = parse_header_block(&mut lines, max_headers)?;
+    Ok(headers.map(|headers| (ResponseHead { status, headers }, lines.pos)))
 }
 
 /// A complete HTTP response, written in one piece.

@@ -73,6 +73,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod echo;
 pub mod error;
 pub mod frame;

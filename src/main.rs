@@ -2,8 +2,9 @@
 
 mod cli;
 
-use cli::args::{self, Action};
+use cli::args::{self, Action, Args, Mode};
 use std::process::ExitCode;
+use stdws::{Config, OriginPolicy};
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -13,7 +14,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match args.action {
+    match &args.action {
         Action::Help => {
             print!("{}", args::help());
             ExitCode::SUCCESS
@@ -22,13 +23,41 @@ fn main() -> ExitCode {
             println!("stdws {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Action::Explain(_) => {
+            eprintln!("stdws: --explain is not available yet");
+            ExitCode::from(2)
+        }
         Action::Serve => serve(&args),
     }
 }
 
-fn serve(args: &args::Args) -> ExitCode {
+/// The server's configuration from the command line.
+fn config(args: &Args) -> Config {
+    let origin = if args.same_origin {
+        OriginPolicy::SameOrigin
+    } else if !args.origins.is_empty() {
+        OriginPolicy::Allow(args.origins.clone())
+    } else {
+        OriginPolicy::Any
+    };
+    Config {
+        max_connections: args.max_conns,
+        max_message_size: args.max_message_size,
+        max_frame_size: args.max_message_size.min(Config::default().max_frame_size),
+        protocols: args.protocols.clone(),
+        origin,
+        log: args.verbosity > 0,
+        ..Config::default()
+    }
+}
+
+fn serve(args: &Args) -> ExitCode {
+    if args.mode != Mode::Echo {
+        eprintln!("stdws: this mode is not available yet");
+        return ExitCode::from(2);
+    }
     let addr = (args.address.as_str(), args.port);
-    let server = match stdws::Server::bind(addr, stdws::Config::default()) {
+    let server = match stdws::Server::bind(addr, config(args)) {
         Ok(s) => s.on_http(cli::page::serve),
         Err(e) => {
             eprintln!(

@@ -1,6 +1,8 @@
-//! The command line, parsed by hand: `--flag value` and `--flag=value` both work.
+//! The command line, parsed by hand: `--flag value` and `--flag=value` both work, as in
+//! websocketd, whose flag names stdws uses where it has one.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// Everything the command line chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,17 +13,63 @@ pub struct Args {
     pub port: u16,
     /// What to do.
     pub action: Action,
+    /// What each connection gets.
+    pub mode: Mode,
+    /// Most connections at once (503 beyond).
+    pub max_conns: usize,
+    /// Keepalive ping interval in milliseconds (0: none).
+    pub ping_ms: u64,
+    /// Largest message in bytes (1009 beyond).
+    pub max_message_size: usize,
+    /// Allowed origins (`--origin`); empty: any.
+    pub origins: Vec<String>,
+    /// Origin must match Host (`--sameorigin`).
+    pub same_origin: bool,
+    /// Subprotocols accepted (`--protocol`).
+    pub protocols: Vec<String>,
+    /// Directory served to plain GET/HEAD requests.
+    pub static_dir: Option<PathBuf>,
+    /// Exec mode: most programs running at once.
+    pub max_forks: usize,
+    /// Exec mode: time a program gets to exit after its stdin closes, in ms.
+    pub close_ms: u64,
+    /// Exec mode: parent environment variables passed to the program.
+    pub pass_env: Vec<String>,
+    /// Exec mode: stdout bytes become binary messages.
+    pub binary: bool,
+    /// Print the handshake derivation and one line per frame.
+    pub trace: bool,
+    /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
+    pub verbosity: u8,
 }
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Serve (echo).
+    /// Serve connections.
     Serve,
+    /// Explain a handshake: `rfc6455 KEY` or `hixie76 KEY1 KEY2 KEY3`.
+    Explain(Vec<String>),
     /// Print the help text.
     Help,
     /// Print the version.
     Version,
+}
+
+/// What each connection gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Every message echoed back.
+    Echo,
+    /// Messages relayed to the other clients on the same path.
+    Broadcast,
+    /// A program per connection: messages to its stdin, its stdout lines back.
+    Exec {
+        /// The program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
 }
 
 impl Default for Args {
@@ -30,6 +78,20 @@ impl Default for Args {
             address: "127.0.0.1".to_string(),
             port: 9001,
             action: Action::Serve,
+            mode: Mode::Echo,
+            max_conns: 16384,
+            ping_ms: 0,
+            max_message_size: 64 << 20,
+            origins: Vec::new(),
+            same_origin: false,
+            protocols: Vec::new(),
+            static_dir: None,
+            max_forks: 1024,
+            close_ms: 100,
+            pass_env: vec!["PATH".to_string(), "LD_LIBRARY_PATH".to_string()],
+            binary: false,
+            trace: false,
+            verbosity: 1,
         }
     }
 }
@@ -44,34 +106,76 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// The help text, with every default.
+/// The help text, grouped by mode, with every default.
 pub fn help() -> String {
     let d = Args::default();
     format!(
         "stdws {version}: a small WebSocket server (RFC 6455 and hixie-76)
 
-usage: stdws [OPTIONS]
+usage:
+  stdws [OPTIONS]                      echo every message (the default)
+  stdws [OPTIONS] --broadcast          relay messages between clients on a path
+  stdws [OPTIONS] [--] PROGRAM [ARGS]  run PROGRAM per connection: messages are
+                                       lines on its stdin, its stdout lines are
+                                       messages back
+  stdws --explain rfc6455 KEY          show how Sec-WebSocket-Accept is derived
+  stdws --explain hixie76 KEY1 KEY2 KEY3
+                                       show how the hixie-76 answer is derived
 
-Echoes every text and binary message on every path. GET / without an upgrade
-returns a page that opens a WebSocket back to the server.
+listening:
+  --address ADDR         address to listen on (default {address})
+  --port N               port to listen on (default {port})
+  --maxconns N           most connections at once, 503 beyond (default {max_conns})
+  --pingms MS            keepalive ping interval, 0 for none (default {ping_ms})
+  --maxmessagesize BYTES largest message, close 1009 beyond (default {max_message_size})
 
-options:
-  --address ADDR   address to listen on (default {address})
-  --port N         port to listen on (default {port})
-  --help           print this help
-  --version        print the version
+policy:
+  --origin LIST          comma-separated allowed origins, others get 403 (default any)
+  --sameorigin           Origin's host[:port] must equal Host (default off)
+  --protocol LIST        subprotocols accepted, first offered wins (default none)
+
+plain HTTP:
+  --staticdir DIR        serve files from DIR to GET/HEAD (default: the built-in page)
+
+exec mode:
+  --maxforks N           most programs running at once, 503 beyond (default {max_forks})
+  --closems MS           time a program gets to exit after stdin closes (default {close_ms})
+  --passenv LIST         parent variables passed on (default {pass_env})
+  --binary               stdout bytes go as binary messages (default: text lines)
+
+teaching and logs:
+  --trace                print each handshake's derivation and one line per frame
+  -q, --quiet            log nothing but errors
+  -v, --verbose          log more
+  --help                 print this help
+  --version              print the version
 ",
         version = env!("CARGO_PKG_VERSION"),
         address = d.address,
         port = d.port,
+        max_conns = d.max_conns,
+        ping_ms = d.ping_ms,
+        max_message_size = d.max_message_size,
+        max_forks = d.max_forks,
+        close_ms = d.close_ms,
+        pass_env = d.pass_env.join(","),
     )
 }
 
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, UsageError> {
+    v.parse()
+        .map_err(|_| UsageError(format!("{flag}: '{v}' is not a valid number")))
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Parses the arguments after the program name.
-///
-/// ```ignore
-/// let args = parse(["--port=8080"]).unwrap();
-/// ```
 pub fn parse<I, S>(argv: I) -> Result<Args, UsageError>
 where
     I: IntoIterator<Item = S>,
@@ -79,30 +183,81 @@ where
 {
     let mut args = Args::default();
     let mut it = argv.into_iter().map(Into::into);
+    let mut broadcast = false;
+    let mut program: Vec<String> = Vec::new();
     while let Some(arg) = it.next() {
+        if arg == "--" {
+            program.extend(it.by_ref());
+            break;
+        }
+        if !arg.starts_with('-') {
+            program.push(arg);
+            program.extend(it.by_ref());
+            break;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let mut value = |name: &str| -> Result<String, UsageError> {
+        let mut value = || -> Result<String, UsageError> {
             inline
                 .clone()
                 .or_else(|| it.next())
-                .ok_or_else(|| UsageError(format!("{name} needs a value")))
+                .ok_or_else(|| UsageError(format!("{flag} needs a value")))
         };
         match flag.as_str() {
-            "--address" => args.address = value("--address")?,
-            "--port" => {
-                let v = value("--port")?;
-                args.port = v
-                    .parse()
-                    .map_err(|_| UsageError(format!("--port: '{v}' is not a port number")))?;
+            "--address" => args.address = value()?,
+            "--port" => args.port = number(&flag, &value()?)?,
+            "--maxconns" => args.max_conns = number(&flag, &value()?)?,
+            "--pingms" => args.ping_ms = number(&flag, &value()?)?,
+            "--maxmessagesize" => args.max_message_size = number(&flag, &value()?)?,
+            "--origin" => args.origins = list(&value()?),
+            "--protocol" => args.protocols = list(&value()?),
+            "--staticdir" => args.static_dir = Some(PathBuf::from(value()?)),
+            "--maxforks" => args.max_forks = number(&flag, &value()?)?,
+            "--closems" => args.close_ms = number(&flag, &value()?)?,
+            "--passenv" => args.pass_env = list(&value()?),
+            "--sameorigin" | "--broadcast" | "--binary" | "--trace" | "--quiet" | "-q"
+            | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
+                if inline.is_some() =>
+            {
+                return Err(UsageError(format!("{flag} takes no value")));
             }
+            "--sameorigin" => args.same_origin = true,
+            "--broadcast" => broadcast = true,
+            "--binary" => args.binary = true,
+            "--trace" => args.trace = true,
+            "--quiet" | "-q" => args.verbosity = 0,
+            "--verbose" | "-v" => args.verbosity = 2,
             "--help" | "-h" => args.action = Action::Help,
             "--version" | "-V" => args.action = Action::Version,
+            "--explain" => {
+                let mut words = vec![value()?];
+                words.extend(it.by_ref());
+                args.action = Action::Explain(words);
+            }
             _ => return Err(UsageError(format!("unknown argument '{arg}' (try --help)"))),
         }
     }
+    if args.max_conns == 0 {
+        return Err(UsageError("--maxconns must be at least 1".into()));
+    }
+    if args.max_message_size == 0 {
+        return Err(UsageError("--maxmessagesize must be at least 1".into()));
+    }
+    args.mode = match (broadcast, program.split_first()) {
+        (true, Some(_)) => {
+            return Err(UsageError(
+                "--broadcast and a PROGRAM cannot be used together".into(),
+            ))
+        }
+        (true, None) => Mode::Broadcast,
+        (false, Some((p, rest))) => Mode::Exec {
+            program: p.clone(),
+            args: rest.to_vec(),
+        },
+        (false, None) => Mode::Echo,
+    };
     Ok(args)
 }
 
@@ -118,10 +273,49 @@ mod tests {
     }
 
     #[test]
+    fn modes() {
+        assert_eq!(parse(["--broadcast"]).unwrap().mode, Mode::Broadcast);
+        let exec = parse(["--port", "1", "--", "sh", "-c", "cat"]).unwrap();
+        assert_eq!(
+            exec.mode,
+            Mode::Exec {
+                program: "sh".into(),
+                args: vec!["-c".into(), "cat".into()]
+            }
+        );
+        let bare = parse(["cat", "-n"]).unwrap();
+        assert!(matches!(bare.mode, Mode::Exec { ref program, .. } if program == "cat"));
+        assert!(parse(["--broadcast", "cat"]).is_err());
+    }
+
+    #[test]
+    fn lists_and_explain() {
+        let a = parse([
+            "--origin=http://a, http://b",
+            "--protocol",
+            "chat,superchat",
+        ])
+        .unwrap();
+        assert_eq!(a.origins, ["http://a", "http://b"]);
+        assert_eq!(a.protocols, ["chat", "superchat"]);
+        let e = parse(["--explain", "rfc6455", "dGhlIHNhbXBsZSBub25jZQ=="]).unwrap();
+        assert_eq!(
+            e.action,
+            Action::Explain(vec!["rfc6455".into(), "dGhlIHNhbXBsZSBub25jZQ==".into()])
+        );
+    }
+
+    #[test]
     fn malformed_arguments_are_refused() {
-        assert!(parse(["--port", "x"]).is_err());
-        assert!(parse(["--port=70000"]).is_err());
-        assert!(parse(["--port"]).is_err());
-        assert!(parse(["--nope"]).is_err());
+        for bad in [
+            &["--port", "x"][..],
+            &["--port=70000"],
+            &["--port"],
+            &["--nope"],
+            &["--maxconns", "0"],
+            &["--binary=yes"],
+        ] {
+            assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
+        }
     }
 }
