@@ -5,7 +5,7 @@
 //! calls (HTTP, handshake, frames) works on any `Read + Write`.
 
 use crate::error::Error;
-use crate::handshake::{self, HandshakeError, OriginPolicy, Request};
+use crate::handshake::{self, HandshakeError, OriginPolicy, Rejection, Request, Variant};
 use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
@@ -146,6 +146,7 @@ pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 type Handler = dyn Fn(WebSocket<SharedTcpStream>, &Request) -> HandlerResult + Send + Sync;
 type HttpHandler = dyn Fn(&Head) -> Response + Send + Sync;
+type Admission = dyn Fn(&Head, Variant) -> Result<(), Rejection> + Send + Sync;
 
 /// State shared by the accept loop, every connection thread and the handle.
 struct Shared {
@@ -153,6 +154,7 @@ struct Shared {
     options: handshake::Options,
     handler: Box<Handler>,
     http: Box<HttpHandler>,
+    admit: Box<Admission>,
     active: AtomicUsize,
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, SharedTcpStream>>,
@@ -173,6 +175,7 @@ pub struct Server {
     config: Config,
     handler: Box<Handler>,
     http: Box<HttpHandler>,
+    admit: Box<Admission>,
 }
 
 impl Server {
@@ -183,6 +186,7 @@ impl Server {
             config,
             handler: Box::new(|ws, _| Ok(crate::echo::echo(ws)?)),
             http: Box::new(|_| Response::error(404, "not found")),
+            admit: Box::new(|_, _| Ok(())),
         })
     }
 
@@ -204,6 +208,17 @@ impl Server {
         F: Fn(&Head) -> Response + Send + Sync + 'static,
     {
         self.http = Box::new(http);
+        self
+    }
+
+    /// Sets a check that runs for every valid upgrade request before it is answered;
+    /// a `Rejection` is sent instead of the 101 (for example 503 when a resource the
+    /// handler needs is exhausted).
+    pub fn on_upgrade<F>(mut self, admit: F) -> Server
+    where
+        F: Fn(&Head, Variant) -> Result<(), Rejection> + Send + Sync + 'static,
+    {
+        self.admit = Box::new(admit);
         self
     }
 
@@ -240,6 +255,7 @@ impl Server {
             config: self.config,
             handler: self.handler,
             http: self.http,
+            admit: self.admit,
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
@@ -393,7 +409,7 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         stream: &stream,
         until: started + config.handshake_timeout,
     };
-    let upgraded = match handshake::accept(&mut deadline, &shared.options) {
+    let upgraded = match handshake::accept_with(&mut deadline, &shared.options, &*shared.admit) {
         Ok(u) => u,
         Err(HandshakeError::NotUpgrade(head)) => {
             serve_plain(&stream, &head, shared);

@@ -16,7 +16,8 @@ fn echoes_text_and_binary() {
     let blob: Vec<u8> = (0..70_000u32).map(|i| (i * 7) as u8).collect();
     s.write_all(&masked(0x2, &blob)).unwrap();
     assert_eq!(read_frame(&mut s), (true, 0x2, blob));
-    s.write_all(&masked(0x8, &close_payload(1000, "bye"))).unwrap();
+    s.write_all(&masked(0x8, &close_payload(1000, "bye")))
+        .unwrap();
     assert_eq!(read_close(&mut s), Some(1000));
     assert!(server_closed(&mut s));
 }

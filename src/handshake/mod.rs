@@ -303,6 +303,17 @@ pub fn accept<S: Read + Write + ?Sized>(
     stream: &mut S,
     options: &Options,
 ) -> Result<Upgraded, HandshakeError> {
+    accept_with(stream, options, &|_, _| Ok(()))
+}
+
+/// [`accept`] with an admission check: `admit` runs once the request is known to be a
+/// valid upgrade, before anything is answered, and may refuse it (a server at its
+/// program cap answers 503 this way).
+pub fn accept_with<S: Read + Write + ?Sized>(
+    stream: &mut S,
+    options: &Options,
+    admit: &dyn Fn(&Head, Variant) -> Result<(), Rejection>,
+) -> Result<Upgraded, HandshakeError> {
     let limits = options.head_limits.unwrap_or(HeadLimits {
         max_bytes: 16 * 1024,
         max_headers: 100,
@@ -319,7 +330,14 @@ pub fn accept<S: Read + Write + ?Sized>(
     if !asks_to_upgrade(&head) {
         return Err(HandshakeError::NotUpgrade(head));
     }
-    let accepted = match check(&head, options) {
+    let accepted = check(&head, options).and_then(|a| {
+        let variant = match a {
+            Accepted::Rfc6455 { .. } => Variant::Rfc6455,
+            Accepted::Hixie76 { .. } => Variant::Hixie76,
+        };
+        admit(&head, variant).map(|()| a)
+    });
+    let accepted = match accepted {
         Ok(a) => a,
         Err(rejection) => {
             let _ = rejection.to_response().write_to(stream, false);

@@ -15,10 +15,16 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// An echo server with `config`, quiet, on an ephemeral port.
 pub fn echo_server(config: Config) -> ServerHandle {
-    Server::bind("127.0.0.1:0", Config { log: false, ..config })
-        .expect("bind")
-        .spawn()
-        .expect("spawn")
+    Server::bind(
+        "127.0.0.1:0",
+        Config {
+            log: false,
+            ..config
+        },
+    )
+    .expect("bind")
+    .spawn()
+    .expect("spawn")
 }
 
 /// A TCP connection to `addr` with read and write timeouts.
