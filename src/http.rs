@@ -110,7 +110,7 @@ pub enum Parsed {
     Partial,
 }
 
-/// Why a request head was refused. Each maps to the status in [`HeadError::status`].
+/// Why a request head was refused. Each maps to the answer in [`HeadError::response`].
 #[derive(Debug)]
 pub enum HeadError {
     /// The request line or a header line breaks the grammar (400).

@@ -88,7 +88,7 @@ pub enum OriginPolicy {
     /// Only these serialized origins (`scheme://host[:port]`), compared
     /// case-insensitively; a missing Origin is refused.
     Allow(Vec<String>),
-    /// The Origin's host[:port] must equal the Host header; a missing Origin is refused.
+    /// The Origin's `host[:port]` must equal the Host header; a missing Origin is refused.
     SameOrigin,
 }
 
