@@ -86,6 +86,7 @@ pub mod message_reader;
 pub mod random;
 pub mod server;
 pub mod socket;
+mod thread_cache;
 pub mod utf8;
 
 pub use echo::echo;

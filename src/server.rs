@@ -10,6 +10,7 @@ use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
 use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
+use crate::thread_cache::ThreadCache;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -159,6 +160,8 @@ struct Shared {
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, SharedTcpStream>>,
     shutting_down: AtomicBool,
+    /// Connection threads, reused: creating a thread costs more than a handshake.
+    threads: ThreadCache,
 }
 
 /// A WebSocket server, bound and ready to run.
@@ -252,6 +255,7 @@ impl Server {
     fn into_shared(self) -> (TcpListener, Arc<Shared>) {
         let shared = Arc::new(Shared {
             options: self.config.handshake_options(),
+            threads: ThreadCache::new(self.config.stack_size),
             config: self.config,
             handler: self.handler,
             http: self.http,
@@ -315,9 +319,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Writes one log line to stderr. The line is formatted first and written with one
+/// call: stderr is unbuffered, so `eprintln!` would make a system call for every
+/// formatted piece (a dozen for an address), and hold stderr's lock meanwhile.
 fn log(shared: &Shared, line: std::fmt::Arguments<'_>) {
     if shared.config.log {
-        eprintln!("stdws: {line}");
+        let line = format!("stdws: {line}\n");
+        let _ = io::stderr().write_all(line.as_bytes());
     }
 }
 
@@ -351,12 +359,10 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         return;
     }
     let thread_shared = shared.clone();
-    let spawned = thread::Builder::new()
-        .stack_size(shared.config.stack_size)
-        .spawn(move || {
-            serve(stream, peer, &thread_shared);
-            thread_shared.active.fetch_sub(1, Ordering::AcqRel);
-        });
+    let spawned = shared.threads.spawn(move || {
+        serve(stream, peer, &thread_shared);
+        thread_shared.active.fetch_sub(1, Ordering::AcqRel);
+    });
     if let Err(e) = spawned {
         shared.active.fetch_sub(1, Ordering::AcqRel);
         log(shared, format_args!("{peer}: cannot start a thread: {e}"));
