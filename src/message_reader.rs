@@ -132,9 +132,6 @@ impl MessageReader {
                 let payload = &self.data[..self.data_len];
                 return match self.message {
                     Some(Opcode::Text) => {
-                        if !self.utf8.is_complete(payload) {
-                            return Err(Violation::InvalidUtf8.into());
-                        }
                         let text = std::str::from_utf8(payload)
                             .map_err(|_| Error::Protocol(Violation::InvalidUtf8))?;
                         Ok(MessageRef::Text(text))
@@ -259,7 +256,11 @@ impl MessageReader {
                 self.control.truncate(at + n);
             } else {
                 self.data_len += n;
+                // The chunk that completes a text message is left to the final
+                // whole-message check, which is needed anyway to hand out a `&str`.
+                let completes_message = frame.remaining == 0 && frame.fin;
                 if self.message == Some(Opcode::Text)
+                    && !completes_message
                     && self.utf8.check(&self.data[..self.data_len]).is_err()
                 {
                     return Err(Violation::InvalidUtf8.into());
