@@ -1,0 +1,118 @@
+//! Shared by the `cli_*` tests: the built `stdws` binary on a free 127.0.0.1 port,
+//! its stderr collected line by line, and killed when the test ends.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for anything the server should do at once. Generous: the
+/// machine is shared and noisy.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `stdws`; killed and reaped on drop.
+pub struct Stdws {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// A port that was free a moment ago: bind port 0, read it, release it.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+impl Stdws {
+    /// Starts `stdws --port P ARGS...` and waits for its "listening" line. A port
+    /// taken between the probe and the bind is retried with another.
+    pub fn start(args: &[&str]) -> Stdws {
+        Stdws::start_with_env(args, &[])
+    }
+
+    /// [`Stdws::start`] with extra environment variables for the server process.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Stdws {
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_stdws"))
+                .arg("--port")
+                .arg(port.to_string())
+                .args(args)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start stdws");
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let sink = log.clone();
+            let stderr = child.stderr.take().unwrap();
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            let mut server = Stdws {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                log,
+            };
+            let started =
+                server.wait_for_log(|l| l.contains("listening on") || l.contains("cannot listen"));
+            match started {
+                Some(l) if l.contains("listening on") => return server,
+                Some(_) => continue,
+                None => panic!("stdws did not start: {:?}", server.log()),
+            }
+        }
+        panic!("no free port after 5 tries");
+    }
+
+    /// Every stderr line so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The first stderr line that satisfies `pred`, waiting up to [`WAIT`].
+    pub fn wait_for_log(&mut self, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let until = Instant::now() + WAIT;
+        loop {
+            if let Some(l) = self.log().into_iter().find(|l| pred(l)) {
+                return Some(l);
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                thread::sleep(Duration::from_millis(100));
+                return self.log().into_iter().find(|l| pred(l));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Stdws {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `stdws ARGS...` to completion: (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stdws"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run stdws");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
