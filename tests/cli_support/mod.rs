@@ -116,3 +116,33 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Reads one hixie-76 text frame (0x00 text 0xFF) and returns its text; `None` for
+/// the closing frame 0xFF 0x00.
+pub fn read_hixie_text(s: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read;
+    let mut byte = [0u8; 1];
+    s.read_exact(&mut byte).expect("hixie frame type");
+    if byte[0] == 0xFF {
+        s.read_exact(&mut byte).expect("hixie close");
+        assert_eq!(byte[0], 0x00, "0xFF must be followed by 0x00");
+        return None;
+    }
+    assert_eq!(byte[0], 0x00, "a text frame starts with 0x00");
+    let mut text = Vec::new();
+    loop {
+        s.read_exact(&mut byte).expect("hixie text");
+        if byte[0] == 0xFF {
+            return Some(String::from_utf8(text).expect("hixie text is UTF-8"));
+        }
+        text.push(byte[0]);
+    }
+}
+
+/// A hixie-76 text frame.
+pub fn hixie_text(text: &str) -> Vec<u8> {
+    let mut f = vec![0x00];
+    f.extend_from_slice(text.as_bytes());
+    f.push(0xFF);
+    f
+}
