@@ -86,12 +86,19 @@ impl Rooms {
                     }
                 })?
         };
-        self.lock().entry(path.clone()).or_default().push(Member {
-            id,
-            peer,
-            queue,
-            overflowed,
-        });
+        let members = {
+            let mut rooms = self.lock();
+            let room = rooms.entry(path.clone()).or_default();
+            room.push(Member {
+                id,
+                peer: peer.clone(),
+                queue,
+                overflowed,
+            });
+            room.len()
+        };
+        self.log
+            .debug(format_args!("{peer} joined {path} ({members} members)"));
         let outcome = loop {
             let message = match reader.read_ref() {
                 Ok(m @ (MessageRef::Text(_) | MessageRef::Binary(_))) => m.to_message(),
