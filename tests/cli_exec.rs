@@ -29,7 +29,10 @@ fn shell_one_liner_gets_lines_and_answers_lines() {
 
     let mut hixie = open_hixie(server.addr, "/one-liner");
     hixie.write_all(&hixie_text("hix-exec-93")).unwrap();
-    assert_eq!(read_hixie_text(&mut hixie).as_deref(), Some("got:hix-exec-93"));
+    assert_eq!(
+        read_hixie_text(&mut hixie).as_deref(),
+        Some("got:hix-exec-93")
+    );
 
     // The client leaves: stdin closes, the loop ends, the close is answered.
     rfc.write_all(&masked(0x8, &common::close_payload(1000, "")))
@@ -88,12 +91,20 @@ fn program_exit_closes_with_1000_after_its_last_lines() {
     rfc.write_all(&masked(0x8, &common::close_payload(1000, "")))
         .unwrap();
     assert!(common::server_closed(&mut rfc));
-    assert!(server.wait_for_log(|l| l.contains("invalid UTF-8")).is_some());
+    assert!(server
+        .wait_for_log(|l| l.contains("invalid UTF-8"))
+        .is_some());
 
     let mut hixie = open_hixie(server.addr, "/exit");
     assert_eq!(read_hixie_text(&mut hixie).as_deref(), Some("crlf-line-1"));
-    assert_eq!(read_hixie_text(&mut hixie).as_deref(), Some("bad-\u{FFFD}-utf8"));
-    assert_eq!(read_hixie_text(&mut hixie).as_deref(), Some("no-newline-q8"));
+    assert_eq!(
+        read_hixie_text(&mut hixie).as_deref(),
+        Some("bad-\u{FFFD}-utf8")
+    );
+    assert_eq!(
+        read_hixie_text(&mut hixie).as_deref(),
+        Some("no-newline-q8")
+    );
     assert_eq!(read_hixie_text(&mut hixie), None);
 }
 
@@ -144,7 +155,10 @@ fn environment_seen_by_the_program() {
         ("SERVER_NAME", "localhost"),
         ("SERVER_PORT", server_port.as_str()),
         ("SERVER_PROTOCOL", "HTTP/1.1"),
-        ("SERVER_SOFTWARE", concat!("stdws/", env!("CARGO_PKG_VERSION"))),
+        (
+            "SERVER_SOFTWARE",
+            concat!("stdws/", env!("CARGO_PKG_VERSION")),
+        ),
         ("GATEWAY_INTERFACE", "websocketd-CGI/0.1"),
         ("REQUEST_METHOD", "GET"),
         ("REQUEST_URI", "/env/path?q=1&r=two"),
@@ -192,7 +206,10 @@ fn maxforks_answers_503_with_retry_after() {
             break;
         }
         assert_eq!(status, 503);
-        assert!(Instant::now() < until, "the program slot was never given back");
+        assert!(
+            Instant::now() < until,
+            "the program slot was never given back"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -216,5 +233,15 @@ fn binary_mode_relays_bytes_as_they_are() {
     hixie.write_all(&hixie_text("to-hixie-b1")).unwrap();
     assert!(server
         .wait_for_log(|l| l.contains("hixie-76 has no binary messages"))
+        .is_some());
+}
+
+#[test]
+fn a_program_that_cannot_start_closes_with_1011() {
+    let mut server = Stdws::start(&["--", "/nonexistent/stdws-no-such-program"]);
+    let mut rfc = open_rfc(server.addr, "/missing");
+    assert_eq!(read_close(&mut rfc), Some(1011));
+    assert!(server
+        .wait_for_log(|l| l.contains("cannot start /nonexistent/stdws-no-such-program"))
         .is_some());
 }
