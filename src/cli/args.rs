@@ -254,6 +254,9 @@ where
     if args.max_conns == 0 {
         return Err(UsageError("--maxconns must be at least 1".into()));
     }
+    if args.max_forks == 0 {
+        return Err(UsageError("--maxforks must be at least 1".into()));
+    }
     if args.max_message_size == 0 {
         return Err(UsageError("--maxmessagesize must be at least 1".into()));
     }
@@ -325,6 +328,7 @@ mod tests {
             &["--port"],
             &["--nope"],
             &["--maxconns", "0"],
+            &["--maxforks", "0"],
             &["--binary=yes"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");

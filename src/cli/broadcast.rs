@@ -13,7 +13,7 @@
 //! and is skipped there with a log line.
 
 use super::closing;
-use super::log::Log;
+use super::log::{self, Log};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -66,9 +66,7 @@ impl Rooms {
     /// Serves one member: joins its room, relays what it sends, leaves.
     pub fn serve(&self, ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
         let path = request.path().to_string();
-        let peer = request
-            .peer
-            .map_or_else(|| "?".to_string(), |p| p.to_string());
+        let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
         let (queue, waiting) = mpsc::sync_channel(self.queue);

@@ -11,7 +11,7 @@
 
 use super::cgi_env;
 use super::closing;
-use super::log::Log;
+use super::log::{self, Log};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -91,14 +91,14 @@ impl Exec {
 
     /// Runs the program for one connection, until either side ends.
     pub fn serve(&self, mut ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
-        let peer = request
-            .peer
-            .map_or_else(|| "?".to_string(), |p| p.to_string());
+        let peer = log::peer(request);
         let Some(_slot) = Slot::take(&self.running, self.max_forks) else {
             // Another connection took the last place between admission and now.
             ws.close(CloseCode(1013), "too many programs running")?;
             return Ok(());
         };
+        let tcp = ws.get_ref().clone();
+        let (mut reader, writer) = ws.split()?;
         let mut child = match self.spawn(request) {
             Ok(c) => c,
             Err(e) => {
@@ -119,31 +119,34 @@ impl Exec {
                 .name("stdws-stderr".into())
                 .spawn(move || log_lines(stderr, log, &label));
         }
-        let tcp = ws.get_ref().clone();
-        let (mut reader, writer) = ws.split()?;
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let (relayed_tx, relayed_rx) = mpsc::channel::<()>();
-        if let Some(stdout) = child.stdout.take() {
-            let relay = Relay {
-                writer,
-                binary: self.binary,
-                max_line: self.max_line.max(1),
-                log: self.log,
-                peer: peer.clone(),
-                warned: Cell::new(false),
-            };
-            thread::Builder::new()
-                .name("stdws-stdout".into())
-                .spawn(move || {
+        let relay = Relay {
+            writer,
+            binary: self.binary,
+            max_line: self.max_line.max(1),
+            log: self.log,
+            peer: peer.clone(),
+            warned: Cell::new(false),
+        };
+        let stdout = child.stdout.take();
+        let relaying = thread::Builder::new()
+            .name("stdws-stdout".into())
+            .spawn(move || {
+                if let Some(stdout) = stdout {
                     relay.run(stdout);
-                    // The program's output has ended: close with 1000, then give the
-                    // client its time to answer before the reader is unblocked.
-                    let _ = relay.writer.close(CloseCode::NORMAL, "");
-                    closing::unblock_reader(&tcp, &finished_rx);
-                    drop(relayed_tx);
-                })?;
-        }
-        let outcome = self.feed_stdin(&mut reader, stdin, &peer);
+                }
+                // The program's output has ended: close with 1000, then give the
+                // client its time to answer before the reader is unblocked.
+                let _ = relay.writer.close(CloseCode::NORMAL, "");
+                closing::unblock_reader(&tcp, &finished_rx);
+                drop(relayed_tx);
+            });
+        // From here on, every path reaps the program.
+        let outcome = match relaying {
+            Ok(_) => self.feed_stdin(&mut reader, stdin, &peer),
+            Err(e) => Err(e.into()),
+        };
         drop(finished_tx);
         self.reap(&mut child, &peer);
         // The relay ends once stdout does; a grandchild that kept stdout open would

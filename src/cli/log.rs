@@ -1,6 +1,7 @@
 //! The binary's log: one line per event on stderr, at the verbosity `-q` / `-v` chose.
 
 use std::fmt;
+use stdws::Request;
 
 /// Where log lines go and how many: 0 errors only (`-q`), 1 normal, 2 verbose (`-v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,4 +29,11 @@ impl Log {
             eprintln!("stdws: {line}");
         }
     }
+}
+
+/// The client's address as log lines show it, or `?` when the server did not say.
+pub fn peer(request: &Request) -> String {
+    request
+        .peer
+        .map_or_else(|| "?".to_string(), |p| p.to_string())
 }

@@ -9,7 +9,7 @@ use stdws::Request;
 /// Prints how the server's answer to `request` was derived, one line at a time, each
 /// prefixed with the peer.
 pub fn handshake(request: &Request) {
-    let peer = peer_label(request.peer);
+    let peer = super::log::peer(request);
     match stdws::explain::for_request(request) {
         Some(explanation) => {
             for line in explanation.to_string().lines() {
@@ -23,8 +23,4 @@ pub fn handshake(request: &Request) {
 /// Prints one frame: direction, opcode name, FIN, length, masked.
 pub fn frame(peer: SocketAddr, event: &FrameEvent) {
     eprintln!("stdws: {peer} trace frame {event}");
-}
-
-fn peer_label(peer: Option<SocketAddr>) -> String {
-    peer.map_or_else(|| "?".to_string(), |p| p.to_string())
 }
