@@ -103,18 +103,43 @@ impl Drop for Stdws {
     }
 }
 
-/// Runs `stdws ARGS...` to completion: (exit code, stdout, stderr).
+/// Runs `stdws ARGS...` to completion: (exit code, stdout, stderr). It must end
+/// within [`WAIT`] (its output is small enough to sit in the pipes meanwhile).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stdws"))
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stdws"))
         .args(args)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run stdws");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let until = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for stdws") {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("stdws {args:?} did not finish");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code().unwrap_or(-1), out, err)
 }
 
 /// Reads one hixie-76 text frame (0x00 text 0xFF) and returns its text; `None` for
