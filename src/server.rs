@@ -533,7 +533,15 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
             reason_on_wire,
         );
     }
-    linger(&stream, config.close_timeout);
+    if close.sent().is_some() && close.received().is_some() {
+        // Both close frames went: "the server MUST close the underlying TCP
+        // connection immediately" (§5.5.1). The peer has nothing more to send, so no
+        // unread byte can turn our FIN into a reset, and waiting for the peer's FIN
+        // would only cost this thread another wake-up.
+        let _ = stream.shutdown(Shutdown::Write);
+    } else {
+        linger(&stream, config.close_timeout);
+    }
     log(
         shared,
         format_args!(
