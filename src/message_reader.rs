@@ -150,11 +150,13 @@ impl MessageReader {
     /// `piece_size` comes out in pieces of `piece_size` bytes (the last one shorter)
     /// as soon as each has arrived. Text is always whole: it is valid UTF-8 only once
     /// complete. Control frames between the fragments of a message come out whole.
+    /// A `piece_size` of 0 counts as 1.
     pub fn read_part<R: Read + ?Sized>(
         &mut self,
         stream: &mut R,
         piece_size: usize,
     ) -> Result<Part<'_>> {
+        let piece_size = piece_size.max(1);
         match std::mem::replace(&mut self.delivered, Delivered::Nothing) {
             Delivered::Nothing => {}
             Delivered::Piece => self.data_len = 0,
