@@ -4,6 +4,7 @@ mod cli;
 
 use cli::args::{self, Action, Args, Mode};
 use std::process::ExitCode;
+use std::time::Duration;
 use stdws::{Config, OriginPolicy};
 
 fn main() -> ExitCode {
@@ -42,6 +43,7 @@ fn config(args: &Args) -> Config {
     };
     Config {
         max_connections: args.max_conns,
+        ping_interval: (args.ping_ms > 0).then(|| Duration::from_millis(args.ping_ms)),
         max_message_size: args.max_message_size,
         max_frame_size: args.max_message_size.min(Config::default().max_frame_size),
         protocols: args.protocols.clone(),
