@@ -340,6 +340,7 @@ fn read_until_complete<R: Read + ?Sized, T>(
 ) -> Result<(T, Vec<u8>), HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
+    let mut a_line_ended = false;
     loop {
         let room = (limits.max_bytes + 1 - buf.len()).min(chunk.len());
         let n = match stream.read(&mut chunk[..room]) {
@@ -358,7 +359,17 @@ fn read_until_complete<R: Read + ?Sized, T>(
             }
             Err(e) => return Err(HeadError::Io(e)),
         };
+        // A head can only complete, and a line can only be judged, where a line
+        // ends. Parsing again after every read would let a client that dribbles its
+        // head a byte at a time cost time quadratic in the head's size, so once the
+        // first line has ended, reads without a line end are only collected. (Until
+        // then every read is checked, so garbage is refused at once.)
+        let line_end = chunk[..n].contains(&b'\n');
         buf.extend_from_slice(&chunk[..n]);
+        if a_line_ended && !line_end && buf.len() <= limits.max_bytes {
+            continue;
+        }
+        a_line_ended |= line_end;
         let scan = &buf[..buf.len().min(limits.max_bytes)];
         match parse(scan)? {
             Some((head, used)) => {
@@ -598,6 +609,47 @@ mod tests {
         let mut wire = long.as_bytes();
         assert!(matches!(
             read_head(&mut wire, limits),
+            Err(HeadError::TooLarge)
+        ));
+    }
+
+    /// Yields one byte per read, as a dribbling client does.
+    struct Dribble<'a>(&'a [u8]);
+
+    impl Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_head_dribbled_a_byte_at_a_time_reads_as_one_sent_at_once() {
+        let limits = HeadLimits {
+            max_bytes: 1000,
+            max_headers: 10,
+        };
+        let wire = b"GET /x HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\nkey3....";
+        let (head, rest) = read_head(&mut Dribble(wire), limits).unwrap();
+        assert_eq!((head.target.as_str(), head.headers.len()), ("/x", 2));
+        assert_eq!(rest, b"", "reading stops where the head ends");
+        let garbage = b"\x16\x03\x01 and much more that is never read";
+        assert!(matches!(
+            read_head(&mut Dribble(garbage), limits),
+            Err(HeadError::Malformed(_))
+        ));
+        let bad_line = b"GET / HTTP/1.1\r\nno colon here\r\nHost: h\r\n\r\n";
+        assert!(matches!(
+            read_head(&mut Dribble(bad_line), limits),
+            Err(HeadError::Malformed(_))
+        ));
+        let long = format!("GET / HTTP/1.1\r\nA: {}", "x".repeat(2000));
+        assert!(matches!(
+            read_head(&mut Dribble(long.as_bytes()), limits),
             Err(HeadError::TooLarge)
         ));
     }
