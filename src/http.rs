@@ -178,9 +178,12 @@ fn is_tchar(b: u8) -> bool {
 pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
     let mut lines = Lines { buf, pos: 0 };
     let Some(request_line) = lines.next() else {
-        check_partial_request_line(buf)?;
+        check_request_line_start(buf)?;
         return Ok(Parsed::Partial);
     };
+    // The same first check on the whole line, so a line gets the same answer however
+    // the network cut it.
+    check_request_line_start(request_line)?;
     let (method, target, version) = parse_request_line(request_line)?;
     let Some(headers) = parse_header_block(&mut lines, max_headers)? else {
         return Ok(Parsed::Partial);
@@ -233,7 +236,7 @@ impl<'a> Iterator for Lines<'a> {
 
 /// Refuses garbage before the first line ends, so a peer that sends no newline at all
 /// gets its 400 now rather than a timeout later.
-fn check_partial_request_line(buf: &[u8]) -> Result<(), HeadError> {
+fn check_request_line_start(buf: &[u8]) -> Result<(), HeadError> {
     let method_end = buf.iter().position(|&b| b == b' ').unwrap_or(buf.len());
     if !buf[..method_end].iter().all(|&b| is_tchar(b)) {
         return Err(HeadError::Malformed("request line is not HTTP"));
@@ -652,5 +655,14 @@ mod tests {
             read_head(&mut Dribble(long.as_bytes()), limits),
             Err(HeadError::TooLarge)
         ));
+    }
+
+    /// Found by the `handshake` fuzz target: a garbage line was refused with one
+    /// reason when it arrived in pieces and another when it arrived whole.
+    #[test]
+    fn a_bad_request_line_gets_one_reason_however_it_is_cut() {
+        let whole = parse_head(b"\xec$\x00 d\n", 10).unwrap_err().to_string();
+        let start = parse_head(b"\xec$\x00 d", 10).unwrap_err().to_string();
+        assert_eq!(whole, start);
     }
 }
