@@ -178,7 +178,8 @@ fn is_tchar(b: u8) -> bool {
 pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
     let mut lines = Lines { buf, pos: 0 };
     let Some(request_line) = lines.next() else {
-        check_request_line_start(buf)?;
+        // A CR at the end may be the one before the LF still to come.
+        check_request_line_start(buf.strip_suffix(b"\r").unwrap_or(buf))?;
         return Ok(Parsed::Partial);
     };
     // The same first check on the whole line, so a line gets the same answer however
@@ -241,7 +242,7 @@ fn check_request_line_start(buf: &[u8]) -> Result<(), HeadError> {
     if !buf[..method_end].iter().all(|&b| is_tchar(b)) {
         return Err(HeadError::Malformed("request line is not HTTP"));
     }
-    let ok = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\r';
+    let ok = |b: &u8| b.is_ascii_graphic() || *b == b' ';
     if !buf.iter().all(ok) {
         return Err(HeadError::Malformed("request line is not HTTP"));
     }
@@ -664,5 +665,20 @@ mod tests {
         let whole = parse_head(b"\xec$\x00 d\n", 10).unwrap_err().to_string();
         let start = parse_head(b"\xec$\x00 d", 10).unwrap_err().to_string();
         assert_eq!(whole, start);
+        // Found next: the CR before a LF still to come was judged as part of the line.
+        assert_eq!(parse_head(b"e.com\r", 10).unwrap(), Parsed::Partial);
+        let whole = parse_head(b"e.com\r\n", 10).unwrap_err().to_string();
+        assert_eq!(
+            whole,
+            "malformed request: request line must be: METHOD TARGET HTTP/1.1"
+        );
+        for line in [&b"GET\r\r\n"[..], b"GET /\r x\r\n"] {
+            let whole = parse_head(line, 10).unwrap_err().to_string();
+            for cut in 1..line.len() {
+                if let Err(e) = parse_head(&line[..cut], 10) {
+                    assert_eq!(e.to_string(), whole, "{line:?} cut at {cut}");
+                }
+            }
+        }
     }
 }
