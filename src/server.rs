@@ -425,7 +425,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-/// Starts a thread for the connection, or answers 503 at the cap.
+/// Starts a thread for the connection, or answers 503 at the cap (and when the system
+/// refuses another thread: that is a cap too, only not ours).
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     let active = shared.active.fetch_add(1, Ordering::AcqRel);
     if active >= shared.config.max_connections {
@@ -433,16 +434,35 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         refuse_busy(stream, peer, shared, "connection limit reached");
         return;
     }
+    // The stream waits here until the thread takes it, so it is still ours to answer
+    // if the thread cannot start.
+    let slot = Arc::new(Mutex::new(Some(stream)));
+    let thread_slot = slot.clone();
     let thread_shared = shared.clone();
     let spawned = thread::Builder::new()
         .stack_size(shared.config.stack_size)
         .spawn(move || {
-            serve(stream, peer, &thread_shared);
-            thread_shared.active.fetch_sub(1, Ordering::AcqRel);
+            let _counted = Counted(&thread_shared.active);
+            if let Some(stream) = lock(&thread_slot).take() {
+                serve(stream, peer, &thread_shared);
+            }
         });
     if let Err(e) = spawned {
         shared.active.fetch_sub(1, Ordering::AcqRel);
         log(shared, format_args!("{peer}: cannot start a thread: {e}"));
+        if let Some(stream) = lock(&slot).take() {
+            refuse_busy(stream, peer, shared, "cannot start a thread");
+        }
+    }
+}
+
+/// One served connection in the count: given back when the thread ends, however it
+/// ends, so the count can never creep towards the cap.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
