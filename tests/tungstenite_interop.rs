@@ -127,7 +127,10 @@ fn tungstenite_sees_a_clean_close_with_1000() {
     // The connection thread ends once the handshake is over and TCP is closed.
     let deadline = std::time::Instant::now() + PATIENCE;
     while server.active_connections() > 0 {
-        assert!(std::time::Instant::now() < deadline, "connection still open");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connection still open"
+        );
         thread::sleep(std::time::Duration::from_millis(10));
     }
 }
@@ -174,7 +177,11 @@ fn stdws_client_talks_to_a_tungstenite_server() {
     let text = unique("stdws-client");
     ws.send(stdws::Message::text(text.clone())).unwrap();
     assert_eq!(ws.read().unwrap(), stdws::Message::text(text));
-    let blob: Vec<u8> = unique("stdws-binary").bytes().cycle().take(100_000).collect();
+    let blob: Vec<u8> = unique("stdws-binary")
+        .bytes()
+        .cycle()
+        .take(100_000)
+        .collect();
     ws.send(stdws::Message::binary(blob.clone())).unwrap();
     assert_eq!(ws.read().unwrap(), stdws::Message::binary(blob));
     ws.close(stdws::CloseCode::NORMAL, "").unwrap();
