@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Interop with WebSocket peers nobody on this project wrote, installed from the package
+# registries by this script (idempotent; quick when everything is already installed):
+#
+#   Debian chromium       a file:// page echoes a short text, a 70 KB text and a binary
+#                         message and requires a clean close with 1000 (interop/browser-*)
+#   PyPI websockets       echo, fragments, ping, subprotocol, close 1000 (interop/.venv)
+#   npm ws                the same checks from Node (interop/node_modules)
+#   npm websocket-driver  hixie-76: stdws's challenge compared with the driver's own on
+#                         thousands of random keys, and stdws's hixie-76 client talking
+#                         to a websocket-driver echo server
+#
+# (tungstenite runs inside `cargo test`: tests/tungstenite_interop.rs.)
+# Any tool that cannot be installed, and any check that fails, fails the run: nothing
+# is skipped. Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+INTEROP=$ROOT/interop
+WORK=$(mktemp -d /tmp/stdws-interop.XXXXXX)
+START=$SECONDS
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '\n-- %s\n' "$*"; }
+die() {
+  echo "interop-test: $*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------- installing
+apt_updated=0
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
+  if [ $apt_updated = 0 ]; then
+    echo "apt-get update"
+    timeout 600 apt-get update -q || die "apt-get update failed"
+    apt_updated=1
+  fi
+  echo "apt-get install ${missing[*]} (Chromium can take a few minutes)"
+  DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    die "apt-get install ${missing[*]} failed"
+}
+
+say "installing the peers"
+apt_install chromium
+[ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing after installing Debian's chromium"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+command -v node >/dev/null || die "node not found"
+echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+echo "node: $(node --version)"
+
+# npm: exactly the versions in interop/package-lock.json; `npm ci` when any differs.
+npm_current() {
+  (cd "$INTEROP" && node -e '
+    const lock = require("./package-lock.json").packages;
+    for (const [where, pkg] of Object.entries(lock)) {
+      if (!where) continue;
+      const installed = require("./" + where + "/package.json").version;
+      if (installed !== pkg.version) process.exit(1);
+    }' 2>/dev/null)
+}
+if npm_current; then
+  echo "npm packages: up to date"
+else
+  echo "npm ci (ws, websocket-driver, playwright-core)"
+  (cd "$INTEROP" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 npm ci --no-audit --no-fund --loglevel=error) ||
+    die "npm ci failed"
+  npm_current || die "npm packages still differ from package-lock.json"
+fi
+
+# PyPI: websockets at the pinned version, in a venv under interop/.
+PY=$INTEROP/.venv/bin/python
+WANT_WEBSOCKETS=$(sed -n 's/^websockets==//p' "$INTEROP/requirements.txt")
+if [ -x "$PY" ] && "$PY" -c "import sys, websockets; sys.exit(websockets.__version__ != '$WANT_WEBSOCKETS')" 2>/dev/null; then
+  echo "python websockets: up to date ($WANT_WEBSOCKETS)"
+else
+  echo "pip install websockets==$WANT_WEBSOCKETS into interop/.venv"
+  if [ ! -x "$PY" ]; then
+    python3 -m venv "$INTEROP/.venv" 2>/dev/null || {
+      apt_install python3-venv
+      python3 -m venv "$INTEROP/.venv"
+    } || die "cannot create interop/.venv"
+  fi
+  timeout 600 "$PY" -m pip install -q --disable-pip-version-check -r "$INTEROP/requirements.txt" ||
+    die "pip install websockets failed"
+  "$PY" -c "import websockets" || die "websockets does not import"
+fi
+
+say "building stdws and the examples the checks use"
+cargo build --quiet --bin stdws --example client --example hixie76_answers
+BIN=$ROOT/target/debug
+
+# ---------------------------------------------------------------- helpers
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for_port PORT PID: until something accepts on 127.0.0.1:PORT (20 s at most).
+wait_for_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 200); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1).close()" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+PASSED=0
+FAILED=()
+# check NAME COMMAND...: runs one check, records the outcome. Programs get a time
+# limit here; shell functions bound each of their own waits.
+check() {
+  local name=$1
+  shift
+  say "$name"
+  local limit=(timeout 180)
+  [ "$(type -t "$1")" = function ] && limit=()
+  if "${limit[@]}" "$@"; then
+    PASSED=$((PASSED + 1))
+  else
+    echo "FAILED: $name (exit $?)"
+    FAILED+=("$name")
+  fi
+}
+
+# ---------------------------------------------------------------- RFC 6455 peers
+PORT=$(free_port)
+"$BIN/stdws" --port "$PORT" --protocol chat,superchat 2>"$WORK/stdws.log" &
+PIDS+=($!)
+wait_for_port "$PORT" "${PIDS[-1]}" || {
+  cat "$WORK/stdws.log"
+  die "stdws did not start on port $PORT"
+}
+WS=ws://127.0.0.1:$PORT
+
+check "python websockets -> stdws" "$PY" "$INTEROP/websockets_client.py" "$WS/python" \
+  --protocols "v9.chat, chat" --expect-protocol chat
+check "python websockets -> stdws (no subprotocol offered)" "$PY" "$INTEROP/websockets_client.py" \
+  "$WS/python-plain" --quick
+check "node ws -> stdws" node "$INTEROP/ws-client.js" "$WS/node" --protocols superchat,chat \
+  --expect-protocol superchat
+check "headless chromium -> stdws" node "$INTEROP/browser-echo.js" "$WS/chromium"
+
+# ---------------------------------------------------------------- hixie-76
+check "hixie-76 challenge: stdws vs websocket-driver on 5000 random keys" \
+  node "$INTEROP/hixie76-compare.js" "$BIN/examples/hixie76_answers" 5000
+
+hixie_client() {
+  local log=$WORK/hixie-server.log out=$WORK/hixie-client.out port pid i
+  node "$INTEROP/hixie76-server.js" >"$log" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  for i in $(seq 200); do
+    port=$(sed -n 's/^listening //p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$log"; return 1; }
+  local token="hixie-$$-$RANDOM$RANDOM"
+  local messages=("plain $token" "ünïcode ✓ $token" "$(printf '%0.s-' $(seq 3000))$token")
+  HIXIE76=1 timeout 60 "$BIN/examples/client" "ws://127.0.0.1:$port/hixie" "${messages[@]}" >"$out" || return 1
+  printf '%s\n' "${messages[@]}" | cmp -s - "$out" || {
+    echo "echoes differ from what was sent"
+    return 1
+  }
+  # The server must have spoken hixie-76 and seen the close (0xFF 0x00).
+  for i in $(seq 50); do grep -q '^close$' "$log" && break; sleep 0.1; done
+  cat "$log"
+  grep -q '^open hixie-76 ' "$log" && grep -q '^close$' "$log"
+}
+check "stdws hixie-76 client -> websocket-driver hixie-76 echo server" hixie_client
+
+# ---------------------------------------------------------------- verdict
+kill "${PIDS[0]}" 2>/dev/null || true
+echo
+echo "interop: ${PASSED} passed, ${#FAILED[@]} failed ($((SECONDS - START)) s)"
+if [ ${#FAILED[@]} -gt 0 ]; then
+  printf '  failed: %s\n' "${FAILED[@]}"
+  exit 1
+fi
