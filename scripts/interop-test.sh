@@ -28,31 +28,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n-- %s\n' "$*"; }
-die() {
-  echo "interop-test: $*" >&2
-  exit 1
-}
+# shellcheck source=../interop/lib.sh
+. "$INTEROP/lib.sh"
 
 # ---------------------------------------------------------------- installing
-apt_updated=0
-apt_install() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
-  if [ $apt_updated = 0 ]; then
-    echo "apt-get update"
-    timeout 600 apt-get update -q || die "apt-get update failed"
-    apt_updated=1
-  fi
-  echo "apt-get install ${missing[*]} (Chromium can take a few minutes)"
-  DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}" ||
-    die "apt-get install ${missing[*]} failed"
-}
-
 say "installing the peers"
 apt_install chromium
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing after installing Debian's chromium"
@@ -82,63 +61,11 @@ else
   npm_current || die "npm packages still differ from package-lock.json"
 fi
 
-# PyPI: websockets at the pinned version, in a venv under interop/.
-PY=$INTEROP/.venv/bin/python
-WANT_WEBSOCKETS=$(sed -n 's/^websockets==//p' "$INTEROP/requirements.txt")
-if [ -x "$PY" ] && "$PY" -c "import sys, websockets; sys.exit(websockets.__version__ != '$WANT_WEBSOCKETS')" 2>/dev/null; then
-  echo "python websockets: up to date ($WANT_WEBSOCKETS)"
-else
-  echo "pip install websockets==$WANT_WEBSOCKETS into interop/.venv"
-  if [ ! -x "$PY" ]; then
-    python3 -m venv "$INTEROP/.venv" 2>/dev/null || {
-      apt_install python3-venv
-      python3 -m venv "$INTEROP/.venv"
-    } || die "cannot create interop/.venv"
-  fi
-  timeout 600 "$PY" -m pip install -q --disable-pip-version-check -r "$INTEROP/requirements.txt" ||
-    die "pip install websockets failed"
-  "$PY" -c "import websockets" || die "websockets does not import"
-fi
+ensure_websockets
 
 say "building stdws and the examples the checks use"
 cargo build --quiet --bin stdws --example client --example hixie76_answers
 BIN=$ROOT/target/debug
-
-# ---------------------------------------------------------------- helpers
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for_port PORT PID: until something accepts on 127.0.0.1:PORT (20 s at most).
-wait_for_port() {
-  local port=$1 pid=$2 i
-  for i in $(seq 200); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1).close()" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-
-PASSED=0
-FAILED=()
-# check NAME COMMAND...: runs one check, records the outcome. Programs get a time
-# limit here; shell functions bound each of their own waits.
-check() {
-  local name=$1
-  shift
-  say "$name"
-  local limit=(timeout 180)
-  [ "$(type -t "$1")" = function ] && limit=()
-  if "${limit[@]}" "$@"; then
-    PASSED=$((PASSED + 1))
-  else
-    echo "FAILED: $name (exit $?)"
-    FAILED+=("$name")
-  fi
-}
 
 # ---------------------------------------------------------------- RFC 6455 peers
 PORT=$(free_port)
