@@ -149,16 +149,19 @@ impl HixieReader {
                     .map(|l| l + u64::from(b & 0x7F))
                     .filter(|&l| l <= self.max_message_size as u64)
                     .ok_or(Violation::HixieLengthTooLarge)?;
-                self.state = if b & 0x80 != 0 {
-                    State::Length { frame_type, len }
-                } else if frame_type == 0xFF && len == 0 {
-                    self.state = State::FrameType;
-                    return Ok(Step::Close);
-                } else if len == 0 {
+                if b & 0x80 != 0 {
+                    self.state = State::Length { frame_type, len };
+                    return Ok(Step::More);
+                }
+                // The last length byte: 0xFF 0x00 is the closing handshake (§4.2).
+                self.state = if len == 0 {
                     State::FrameType
                 } else {
                     State::Discard(len)
                 };
+                if frame_type == 0xFF && len == 0 {
+                    return Ok(Step::Close);
+                }
             }
             State::Discard(left) => {
                 let n = (data.len() as u64).min(left);
