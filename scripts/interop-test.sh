@@ -10,6 +10,7 @@
 #                         thousands of random keys, and stdws's hixie-76 client talking
 #                         to a websocket-driver echo server
 #
+# The examples (echo_server, chat, own_stream) are run and checked from Python too.
 # (tungstenite runs inside `cargo test`: tests/tungstenite_interop.rs.)
 # Any tool that cannot be installed, and any check that fails, fails the run: nothing
 # is skipped. Traffic stays on 127.0.0.1.
@@ -64,7 +65,7 @@ fi
 ensure_websockets
 
 say "building stdws and the examples the checks use"
-cargo build --quiet --bin stdws --example client --example hixie76_answers
+cargo build --quiet --bin stdws --examples
 BIN=$ROOT/target/debug
 
 # ---------------------------------------------------------------- RFC 6455 peers
@@ -113,6 +114,30 @@ hixie_client() {
   grep -q '^open hixie-76 ' "$log" && grep -q '^close$' "$log"
 }
 check "stdws hixie-76 client -> websocket-driver hixie-76 echo server" hixie_client
+
+# ---------------------------------------------------------------- the examples
+# run_example NAME: starts examples/NAME.rs on a free port and checks it from Python.
+run_example() {
+  local name=$1 port pid ok=0
+  port=$(free_port)
+  "$BIN/examples/$name" "127.0.0.1:$port" 2>"$WORK/$name.log" &
+  pid=$!
+  PIDS+=($pid)
+  if wait_for_port "$port" "$pid"; then
+    case $name in
+      echo_server) "$PY" "$INTEROP/websockets_client.py" "ws://127.0.0.1:$port/example" --quick || ok=1 ;;
+      *) "$PY" "$INTEROP/examples_check.py" "$name" "ws://127.0.0.1:$port" || ok=1 ;;
+    esac
+  else
+    cat "$WORK/$name.log"
+    ok=1
+  fi
+  kill "$pid" 2>/dev/null || true
+  return $ok
+}
+check "examples/echo_server.rs" run_example echo_server
+check "examples/chat.rs" run_example chat
+check "examples/own_stream.rs" run_example own_stream
 
 # ---------------------------------------------------------------- verdict
 kill "${PIDS[0]}" 2>/dev/null || true
