@@ -6,8 +6,28 @@
 #   free_port            a free TCP port on 127.0.0.1
 #   wait_for_port P PID  until 127.0.0.1:P accepts (20 s at most) while PID lives
 #   check NAME CMD...    runs one check and records it in PASSED / FAILED
+#
+# Sourcing it also makes WORK (a temporary folder) and PIDS (background processes the
+# script starts): on exit every process in PIDS is stopped and WORK is removed.
 
 INTEROP=${INTEROP:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+
+WORK=$(mktemp -d "/tmp/stdws-$(basename "$0" .sh).XXXXXX")
+START=$SECONDS
+PIDS=()
+
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+
+cleanup() {
+  stop_all
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 say() { printf '\n-- %s\n' "$*"; }
 

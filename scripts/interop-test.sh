@@ -18,16 +18,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 INTEROP=$ROOT/interop
-WORK=$(mktemp -d /tmp/stdws-interop.XXXXXX)
-START=$SECONDS
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 # shellcheck source=../interop/lib.sh
 . "$INTEROP/lib.sh"

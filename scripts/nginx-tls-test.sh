@@ -11,16 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 INTEROP=$ROOT/interop
-WORK=$(mktemp -d /tmp/stdws-nginx.XXXXXX)
-START=$SECONDS
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 # shellcheck source=../interop/lib.sh
 . "$INTEROP/lib.sh"
@@ -139,9 +129,7 @@ PY
 check "a client that does not trust the certificate is refused" refuses_unknown_cert
 
 say "stopping nginx and stdws"
-for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-PIDS=()
+stop_all
 [ ! -e "$WORK/nginx.pid" ] || die "nginx did not remove its pid file: still running?"
 
 echo

@@ -239,34 +239,29 @@ fn an_extension_that_was_not_offered_is_refused() {
 
 #[test]
 fn options_that_would_break_the_request_are_refused_before_sending() {
-    for protocols in [
-        vec!["a b".to_string()],
-        vec!["x\r\nEvil: 1".into()],
-        vec!["".into()],
-        vec!["p".into(), "p".into()],
-    ] {
-        let options = ClientOptions {
-            protocols,
+    let protocols = |p: &[&str]| ClientOptions {
+        protocols: p.iter().map(|s| s.to_string()).collect(),
+        ..ClientOptions::default()
+    };
+    let bad = [
+        protocols(&["a b"]),
+        protocols(&["x\r\nEvil: 1"]),
+        protocols(&[""]),
+        protocols(&["p", "p"]),
+        ClientOptions {
+            origin: Some("http://a\r\nX: y".into()),
             ..ClientOptions::default()
-        };
+        },
+    ];
+    for options in bad {
         // The listener never accepts: the error comes before a byte is sent.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
-        assert!(matches!(
-            connect_with(&url, &options),
-            Err(ClientError::BadOption(_))
-        ));
+        assert!(
+            matches!(connect_with(&url, &options), Err(ClientError::BadOption(_))),
+            "{options:?}"
+        );
     }
-    let options = ClientOptions {
-        origin: Some("http://a\r\nX: y".into()),
-        ..ClientOptions::default()
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
-    assert!(matches!(
-        connect_with(&url, &options),
-        Err(ClientError::BadOption(_))
-    ));
 }
 
 #[test]
