@@ -156,8 +156,31 @@
 //! ```
 //!
 //! When one thread reads while others send (a chat room, a program's output),
-//! [`WebSocket::split`] gives a [`Reader`] and a cloneable [`Writer`]; the
-//! `examples/chat.rs` rooms are built that way.
+//! [`WebSocket::split`] gives a [`Reader`] and a cloneable [`Writer`]. Frames from
+//! all writers and the reader's automatic answers (pongs, the close reply) share one
+//! lock, so they never interleave; the `examples/chat.rs` rooms are built this way:
+//!
+//! ```
+//! use stdws::{Config, Message, Server};
+//! let server = Server::bind("127.0.0.1:0", Config { log: false, ..Config::default() })?
+//!     .on_connection(|ws, _| {
+//!         let (mut reader, writer) = ws.split()?;
+//!         // Another thread talks on the same connection while this one reads.
+//!         let ticker = writer.clone();
+//!         std::thread::spawn(move || ticker.send(Message::text("tick")));
+//!         while let Ok(Message::Text(t)) = reader.read() {
+//!             writer.send(Message::text(format!("heard {t}")))?;
+//!         }
+//!         Ok(())
+//!     })
+//!     .spawn()?;
+//! let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+//! ws.send(Message::text("hi"))?;
+//! let mut got = vec![ws.read()?, ws.read()?];
+//! got.sort_by_key(|m| format!("{m:?}"));
+//! assert_eq!(got, [Message::text("heard hi"), Message::text("tick")]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## Your own stream
 //!
