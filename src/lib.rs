@@ -239,6 +239,7 @@
 pub mod client;
 pub mod echo;
 pub mod error;
+pub mod explain;
 pub mod frame;
 pub mod handshake;
 pub mod hixie_frame;
@@ -249,6 +250,7 @@ pub mod message_reader;
 pub mod random;
 pub mod server;
 pub mod socket;
+pub mod tap;
 pub mod utf8;
 
 pub use echo::echo;

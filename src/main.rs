@@ -1,10 +1,20 @@
-//! `stdws`: the command-line server. Echoes on every path; `--help` lists the flags.
+//! `stdws`: the command-line server. Echo by default; `--broadcast` relays between
+//! the clients on a path; a PROGRAM after the flags is run per connection; `--explain`
+//! teaches the handshakes. `--help` lists every flag.
 
 mod cli;
 
 use cli::args::{self, Action, Args, Mode};
+use cli::broadcast::{self, Rooms};
+use cli::exec::Exec;
+use cli::log::Log;
+use cli::static_files::StaticFiles;
+use cli::trace;
 use std::process::ExitCode;
-use stdws::{Config, OriginPolicy};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+use stdws::{Config, OriginPolicy, Server};
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -23,10 +33,16 @@ fn main() -> ExitCode {
             println!("stdws {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Action::Explain(_) => {
-            eprintln!("stdws: --explain is not available yet");
-            ExitCode::from(2)
-        }
+        Action::Explain(words) => match stdws::explain::from_words(words) {
+            Ok(explanation) => {
+                print!("{explanation}");
+                ExitCode::SUCCESS
+            }
+            Err(usage) => {
+                eprintln!("stdws: {usage}");
+                ExitCode::from(2)
+            }
+        },
         Action::Serve => serve(&args),
     }
 }
@@ -51,30 +67,109 @@ fn config(args: &Args) -> Config {
     }
 }
 
-fn serve(args: &Args) -> ExitCode {
-    if args.mode != Mode::Echo {
-        eprintln!("stdws: this mode is not available yet");
-        return ExitCode::from(2);
+/// The app for each upgraded connection, chosen by the mode; `--trace` first prints
+/// the handshake's derivation.
+fn with_mode(server: Server, args: &Args, log: Log, port: u16) -> Server {
+    let trace = args.trace;
+    match &args.mode {
+        Mode::Echo => server.on_connection(move |ws, request| {
+            if trace {
+                trace::handshake(request);
+            }
+            Ok(stdws::echo(ws)?)
+        }),
+        Mode::Broadcast => {
+            let rooms = Rooms::new(broadcast::DEFAULT_QUEUE, log);
+            server.on_connection(move |ws, request| {
+                if trace {
+                    trace::handshake(request);
+                }
+                rooms.serve(ws, request)
+            })
+        }
+        Mode::Exec {
+            program,
+            args: argv,
+        } => {
+            let exec = Arc::new(Exec {
+                program: program.clone(),
+                args: argv.clone(),
+                inherited: cli::cgi_env::passed_from_parent(&args.pass_env),
+                close_wait: Duration::from_millis(args.close_ms),
+                binary: args.binary,
+                max_forks: args.max_forks,
+                max_line: args.max_message_size,
+                server_port: port,
+                log,
+                running: AtomicUsize::new(0),
+            });
+            let admission = exec.clone();
+            server
+                .on_upgrade(move |head, variant| admission.admit(head, variant))
+                .on_connection(move |ws, request| {
+                    if trace {
+                        trace::handshake(request);
+                    }
+                    exec.serve(ws, request)
+                })
+        }
     }
+}
+
+fn serve(args: &Args) -> ExitCode {
+    let log = Log {
+        level: args.verbosity,
+    };
     let addr = (args.address.as_str(), args.port);
-    let server = match stdws::Server::bind(addr, config(args)) {
-        Ok(s) => s.on_http(cli::page::serve),
+    let server = match Server::bind(addr, config(args)) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "stdws: cannot listen on {}:{}: {e}",
+            log.error(format_args!(
+                "cannot listen on {}:{}: {e}",
                 args.address, args.port
-            );
+            ));
             return ExitCode::FAILURE;
         }
     };
-    match server.local_addr() {
-        Ok(a) => eprintln!("stdws: listening on ws://{a}/ (echo; page at http://{a}/)"),
-        Err(_) => eprintln!("stdws: listening"),
-    }
+    let local = match server.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            log.error(format_args!("cannot read the listening address: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match &args.static_dir {
+        Some(dir) => match StaticFiles::new(dir) {
+            Ok(files) => server.on_http(move |head| files.serve(head)),
+            Err(e) => {
+                log.error(format_args!("--staticdir {}: {e}", dir.display()));
+                return ExitCode::from(2);
+            }
+        },
+        None => server.on_http(cli::page::serve),
+    };
+    let server = if args.trace {
+        server.on_frame(trace::frame)
+    } else {
+        server
+    };
+    let server = with_mode(server, args, log, local.port());
+    let mode = match &args.mode {
+        Mode::Echo => "echo".to_string(),
+        Mode::Broadcast => "broadcast".to_string(),
+        Mode::Exec { program, .. } => format!("exec {program}"),
+    };
+    let http = match &args.static_dir {
+        Some(dir) => format!("files from {}", dir.display()),
+        None => "the built-in page".to_string(),
+    };
+    log.info(format_args!(
+        "listening on ws://{local}/ ({mode}; http://{local}/ serves {http})"
+    ));
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stdws: {e}");
+            log.error(format_args!("{e}"));
             ExitCode::FAILURE
         }
     }

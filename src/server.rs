@@ -10,6 +10,7 @@ use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
 use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
+use crate::tap::{FrameEvent, Tap};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -100,13 +101,21 @@ impl Config {
 
 /// A TCP connection shared by reference count: the reader, the writer and the
 /// server's shutdown list all hold the same socket, with one file descriptor.
+///
+/// It may carry a [`Tap`] that watches the bytes pass (`--trace`); without one, the
+/// only cost is one `Option` check per system call.
 #[derive(Debug, Clone)]
-pub struct SharedTcpStream(Arc<TcpStream>);
+pub struct SharedTcpStream(Arc<TcpStream>, Option<Arc<Tap>>);
 
 impl SharedTcpStream {
     /// Wraps a stream.
     pub fn new(stream: TcpStream) -> SharedTcpStream {
-        SharedTcpStream(Arc::new(stream))
+        SharedTcpStream(Arc::new(stream), None)
+    }
+
+    /// Wraps a stream whose bytes, both ways, are shown to `tap`.
+    pub fn with_tap(stream: TcpStream, tap: Tap) -> SharedTcpStream {
+        SharedTcpStream(Arc::new(stream), Some(Arc::new(tap)))
     }
 }
 
@@ -119,16 +128,33 @@ impl std::ops::Deref for SharedTcpStream {
 
 impl Read for SharedTcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self.0).read(buf)
+        let n = (&*self.0).read(buf)?;
+        if let Some(tap) = &self.1 {
+            tap.incoming(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
 impl Write for SharedTcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self.0).write(buf)
+        let n = (&*self.0).write(buf)?;
+        if let Some(tap) = &self.1 {
+            tap.outgoing(&buf[..n]);
+        }
+        Ok(n)
     }
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        (&*self.0).write_vectored(bufs)
+        let n = (&*self.0).write_vectored(bufs)?;
+        if let Some(tap) = &self.1 {
+            let mut left = n;
+            for b in bufs {
+                let take = left.min(b.len());
+                tap.outgoing(&b[..take]);
+                left -= take;
+            }
+        }
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -147,6 +173,7 @@ pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 type Handler = dyn Fn(WebSocket<SharedTcpStream>, &Request) -> HandlerResult + Send + Sync;
 type HttpHandler = dyn Fn(&Head) -> Response + Send + Sync;
 type Admission = dyn Fn(&Head, Variant) -> Result<(), Rejection> + Send + Sync;
+type FrameHook = dyn Fn(SocketAddr, &FrameEvent) + Send + Sync;
 
 /// State shared by the accept loop, every connection thread and the handle.
 struct Shared {
@@ -155,6 +182,7 @@ struct Shared {
     handler: Box<Handler>,
     http: Box<HttpHandler>,
     admit: Box<Admission>,
+    frames: Option<Arc<FrameHook>>,
     active: AtomicUsize,
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, SharedTcpStream>>,
@@ -183,6 +211,7 @@ pub struct Server {
     handler: Box<Handler>,
     http: Box<HttpHandler>,
     admit: Box<Admission>,
+    frames: Option<Arc<FrameHook>>,
 }
 
 impl Server {
@@ -194,6 +223,7 @@ impl Server {
             handler: Box::new(|ws, _| Ok(crate::echo::echo(ws)?)),
             http: Box::new(|_| Response::error(404, "not found")),
             admit: Box::new(|_, _| Ok(())),
+            frames: None,
         })
     }
 
@@ -226,6 +256,17 @@ impl Server {
         F: Fn(&Head, Variant) -> Result<(), Rejection> + Send + Sync + 'static,
     {
         self.admit = Box::new(admit);
+        self
+    }
+
+    /// Sets a hook that sees every frame of every upgraded connection, both ways, with
+    /// the peer's address (`--trace`). Frames are read from the bytes as they pass
+    /// ([`crate::tap`]); without a hook, nothing is decoded twice.
+    pub fn on_frame<F>(mut self, hook: F) -> Server
+    where
+        F: Fn(SocketAddr, &FrameEvent) + Send + Sync + 'static,
+    {
+        self.frames = Some(Arc::new(hook));
         self
     }
 
@@ -263,6 +304,7 @@ impl Server {
             handler: self.handler,
             http: self.http,
             admit: self.admit,
+            frames: self.frames,
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
@@ -438,7 +480,15 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     let _ = stream.set_read_timeout(config.idle_timeout);
 
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let stream = SharedTcpStream::new(stream);
+    let stream = match &shared.frames {
+        None => SharedTcpStream::new(stream),
+        Some(hook) => {
+            let hook = hook.clone();
+            let tap = Tap::new(request.variant, Arc::new(move |e| hook(peer, e)));
+            tap.incoming(&upgraded.leftover);
+            SharedTcpStream::with_tap(stream, tap)
+        }
+    };
     lock(&shared.open).insert(id, stream.clone());
     let ws = WebSocket::with_limits(
         stream.clone(),

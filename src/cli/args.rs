@@ -121,6 +121,8 @@ usage:
   stdws --explain rfc6455 KEY          show how Sec-WebSocket-Accept is derived
   stdws --explain hixie76 KEY1 KEY2 KEY3
                                        show how the hixie-76 answer is derived
+                                       (KEY3: 8 characters or 16 hex digits;
+                                       `--explain hixie76 KEY` checks one key)
 
 listening:
   --address ADDR         address to listen on (default {address})
@@ -135,18 +137,27 @@ policy:
   --protocol LIST        subprotocols accepted, first offered wins (default none)
 
 plain HTTP:
-  --staticdir DIR        serve files from DIR to GET/HEAD (default: the built-in page)
+  --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a
+                         directory, 403 for any way out of DIR (default: the
+                         built-in page at /)
+
+broadcast mode:
+  --broadcast            each message goes to every other client on the same path;
+                         a client more than {queue} messages behind is closed
+                         with 1008 (each has its own bounded queue)
 
 exec mode:
   --maxforks N           most programs running at once, 503 beyond (default {max_forks})
   --closems MS           time a program gets to exit after stdin closes (default {close_ms})
   --passenv LIST         parent variables passed on (default {pass_env})
-  --binary               stdout bytes go as binary messages (default: text lines)
+  --binary               stdout bytes go as binary messages, binary messages go
+                         to stdin as they are (default: text, one line each)
 
 teaching and logs:
   --trace                print each handshake's derivation and one line per frame
+                         (to stderr, like the log)
   -q, --quiet            log nothing but errors
-  -v, --verbose          log more
+  -v, --verbose          log more: programs started and ended, room joins
   --help                 print this help
   --version              print the version
 ",
@@ -159,6 +170,7 @@ teaching and logs:
         max_forks = d.max_forks,
         close_ms = d.close_ms,
         pass_env = d.pass_env.join(","),
+        queue = super::broadcast::DEFAULT_QUEUE,
     )
 }
 
@@ -242,6 +254,9 @@ where
     if args.max_conns == 0 {
         return Err(UsageError("--maxconns must be at least 1".into()));
     }
+    if args.max_forks == 0 {
+        return Err(UsageError("--maxforks must be at least 1".into()));
+    }
     if args.max_message_size == 0 {
         return Err(UsageError("--maxmessagesize must be at least 1".into()));
     }
@@ -313,6 +328,7 @@ mod tests {
             &["--port"],
             &["--nope"],
             &["--maxconns", "0"],
+            &["--maxforks", "0"],
             &["--binary=yes"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");

@@ -154,6 +154,8 @@ pub struct Request {
     pub protocol: Option<String>,
     /// The peer's address, when the server knows it.
     pub peer: Option<SocketAddr>,
+    /// hixie-76 only: the 8 bytes of key3 that followed the head (for `--trace`).
+    pub key3: Option<[u8; 8]>,
 }
 
 impl Request {
@@ -344,6 +346,7 @@ pub fn accept_with<S: Read + Write + ?Sized>(
             return Err(HandshakeError::Rejected(rejection));
         }
     };
+    let mut key3_seen = None;
     let (answer, variant, protocol) = match accepted {
         Accepted::Rfc6455 { key, protocol } => (
             rfc6455::response(&key, protocol.as_deref()),
@@ -352,6 +355,7 @@ pub fn accept_with<S: Read + Write + ?Sized>(
         ),
         Accepted::Hixie76 { numbers, protocol } => {
             let key3 = hixie76::read_key3(stream, &mut leftover).map_err(HandshakeError::Key3)?;
+            key3_seen = Some(key3);
             let answer = hixie76::challenge_response(numbers.0, numbers.1, &key3);
             let origin = head.header("Origin").unwrap_or("null");
             let location = format!("ws://{}{}", head.header("Host").unwrap_or(""), head.target);
@@ -369,6 +373,7 @@ pub fn accept_with<S: Read + Write + ?Sized>(
             variant,
             protocol,
             peer: None,
+            key3: key3_seen,
         },
         leftover,
     })

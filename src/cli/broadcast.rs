@@ -1,0 +1,183 @@
+//! Broadcast mode: the clients on one path form a room, and every message one of them
+//! sends goes to every other member (not back to the sender), RFC 6455 and hixie-76
+//! clients alike.
+//!
+//! Order: a message is handed to every member's queue while the room's lock is held,
+//! so all members receive the room's messages in one and the same order.
+//!
+//! A slow client never stalls the room: each member has a bounded queue (counted in
+//! messages) drained by its own writer thread, and the sender only ever *tries* to
+//! enqueue. A member whose queue is full is dropped from the room and closed with
+//! 1008 (policy violation, RFC 6455 §7.4.1) and a reason. hixie-76 has no binary
+//! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
+//! and is skipped there with a log line.
+
+use super::closing;
+use super::log::{self, Log};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use stdws::{
+    CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
+    Writer,
+};
+
+/// Messages a member may have waiting before it counts as too slow. With the socket
+/// buffers in front of it, a reader gets several megabytes of slack.
+pub const DEFAULT_QUEUE: usize = 256;
+
+/// The reason sent with 1008 to a member that fell behind.
+pub const OVERFLOW_REASON: &str = "send queue overflow: reading too slowly";
+
+/// One member as the room sees it.
+struct Member {
+    id: u64,
+    peer: String,
+    queue: SyncSender<Arc<Message>>,
+    /// Set when the queue overflowed: the writer closes with 1008 instead of sending.
+    overflowed: Arc<AtomicBool>,
+}
+
+/// Every room, by path.
+pub struct Rooms {
+    rooms: Mutex<HashMap<String, Vec<Member>>>,
+    next_id: AtomicU64,
+    queue: usize,
+    log: Log,
+}
+
+impl Rooms {
+    /// No rooms yet; each member may have `queue` messages waiting.
+    pub fn new(queue: usize, log: Log) -> Rooms {
+        Rooms {
+            rooms: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+            queue: queue.max(1),
+            log,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Member>>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Serves one member: joins its room, relays what it sends, leaves.
+    pub fn serve(&self, ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
+        let path = request.path().to_string();
+        let peer = log::peer(request);
+        let tcp = ws.get_ref().clone();
+        let (mut reader, writer) = ws.split()?;
+        let (queue, waiting) = mpsc::sync_channel(self.queue);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (finished_tx, finished_rx) = mpsc::channel::<()>();
+        let drain = {
+            let (overflowed, log, peer) = (overflowed.clone(), self.log, peer.clone());
+            thread::Builder::new()
+                .name("stdws-room-writer".into())
+                .spawn(move || {
+                    drain(&waiting, &writer, &overflowed, log, &peer);
+                    if overflowed.load(Ordering::Acquire) {
+                        closing::unblock_reader(&tcp, &finished_rx);
+                    }
+                })?
+        };
+        let members = {
+            let mut rooms = self.lock();
+            let room = rooms.entry(path.clone()).or_default();
+            room.push(Member {
+                id,
+                peer: peer.clone(),
+                queue,
+                overflowed,
+            });
+            room.len()
+        };
+        self.log
+            .debug(format_args!("{peer} joined {path} ({members} members)"));
+        let outcome = loop {
+            let message = match reader.read_ref() {
+                Ok(m @ (MessageRef::Text(_) | MessageRef::Binary(_))) => m.to_message(),
+                Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => continue,
+                Ok(MessageRef::Close(_)) | Err(Error::Closed) => break Ok(()),
+                Err(Error::Protocol(_) | Error::Io(_)) => break Ok(()),
+                Err(e) => break Err(e.into()),
+            };
+            self.relay(&path, id, Arc::new(message));
+        };
+        drop(finished_tx);
+        self.leave(&path, id);
+        let _ = drain.join();
+        outcome
+    }
+
+    /// Hands `message` to every other member of the room at `path`, under the lock.
+    fn relay(&self, path: &str, from: u64, message: Arc<Message>) {
+        let mut rooms = self.lock();
+        let Some(members) = rooms.get_mut(path) else {
+            return;
+        };
+        members.retain(|m| {
+            if m.id == from {
+                return true;
+            }
+            match m.queue.try_send(message.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    m.overflowed.store(true, Ordering::Release);
+                    self.log.info(format_args!(
+                        "{} {path}: closing with 1008: {OVERFLOW_REASON}",
+                        m.peer
+                    ));
+                    false
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            }
+        });
+    }
+
+    fn leave(&self, path: &str, id: u64) {
+        let mut rooms = self.lock();
+        if let Some(members) = rooms.get_mut(path) {
+            members.retain(|m| m.id != id);
+            if members.is_empty() {
+                rooms.remove(path);
+            }
+        }
+    }
+}
+
+/// A member's writer thread: sends queued messages in order until the member leaves,
+/// or closes with 1008 once its queue has overflowed.
+fn drain(
+    waiting: &Receiver<Arc<Message>>,
+    writer: &Writer<SharedTcpStream>,
+    overflowed: &AtomicBool,
+    log: Log,
+    peer: &str,
+) {
+    let mut warned = false;
+    while let Ok(message) = waiting.recv() {
+        if overflowed.load(Ordering::Acquire) {
+            break;
+        }
+        match writer.send_ref(message.as_message_ref()) {
+            Ok(()) => {}
+            Err(Error::BinaryOnHixie76) => {
+                if !warned {
+                    log.info(format_args!(
+                        "{peer}: {}: binary message skipped",
+                        Error::BinaryOnHixie76
+                    ));
+                    warned = true;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+    if overflowed.load(Ordering::Acquire) {
+        let _ = writer.close(CloseCode::POLICY_VIOLATION, OVERFLOW_REASON);
+    }
+}

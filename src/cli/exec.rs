@@ -1,0 +1,352 @@
+//! Exec mode: one program per connection, as websocketd runs them. Each text message
+//! becomes a line on the program's stdin; each line the program writes to stdout
+//! becomes a text message, sent as soon as the line is complete; stderr goes to the
+//! log. When the program ends, the connection closes with 1000; when the client
+//! leaves, the program's stdin closes, it gets `--closems` to exit, then it is
+//! killed, and it is always waited for, so no zombie is left behind.
+//!
+//! With `--binary`, stdout is relayed as binary messages, a message per read, and
+//! binary messages are written to stdin as they are. hixie-76 has no binary frames
+//! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
+
+use super::cgi_env;
+use super::closing;
+use super::log::{self, Log};
+use std::cell::Cell;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+use stdws::handshake::Rejection;
+use stdws::http::Head;
+use stdws::{
+    CloseCode, Error, HandlerResult, MessageRef, Request, SharedTcpStream, Variant, WebSocket,
+    Writer,
+};
+
+/// Largest piece of stdout sent as one binary message with `--binary`.
+const BINARY_CHUNK: usize = 64 * 1024;
+
+/// Longest stderr line logged as one; a longer line is logged in pieces.
+const STDERR_LINE_MAX: u64 = 4096;
+
+/// How exec mode runs programs; shared by every connection.
+#[derive(Debug)]
+pub struct Exec {
+    /// The program and its arguments.
+    pub program: String,
+    /// Arguments given after the program.
+    pub args: Vec<String>,
+    /// Parent variables passed on (`--passenv`).
+    pub inherited: Vec<(String, OsString)>,
+    /// Time a program has to exit once its stdin is closed (`--closems`).
+    pub close_wait: Duration,
+    /// Relay bytes as binary messages (`--binary`).
+    pub binary: bool,
+    /// Most programs running at once (`--maxforks`).
+    pub max_forks: usize,
+    /// Longest stdout line sent as one message; a longer one is sent in pieces.
+    pub max_line: usize,
+    /// The port the server listens on, for `SERVER_PORT`.
+    pub server_port: u16,
+    /// The log.
+    pub log: Log,
+    /// Programs running now.
+    pub running: AtomicUsize,
+}
+
+/// A place under `--maxforks`, given back when dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    fn take(running: &'a AtomicUsize, max: usize) -> Option<Slot<'a>> {
+        running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(running))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Exec {
+    /// The admission check (`Server::on_upgrade`): at the cap, 503 with Retry-After
+    /// before any 101 is sent.
+    pub fn admit(&self, _head: &Head, _variant: Variant) -> Result<(), Rejection> {
+        if self.running.load(Ordering::Acquire) >= self.max_forks {
+            return Err(Rejection::new(503, "too many programs running; try again")
+                .with_header("Retry-After", "1"));
+        }
+        Ok(())
+    }
+
+    /// Runs the program for one connection, until either side ends.
+    pub fn serve(&self, mut ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
+        let peer = log::peer(request);
+        let Some(_slot) = Slot::take(&self.running, self.max_forks) else {
+            // Another connection took the last place between admission and now.
+            ws.close(CloseCode(1013), "too many programs running")?;
+            return Ok(());
+        };
+        let tcp = ws.get_ref().clone();
+        let (mut reader, writer) = ws.split()?;
+        let mut child = match self.spawn(request) {
+            Ok(c) => c,
+            Err(e) => {
+                self.log
+                    .error(format_args!("{peer}: cannot start {}: {e}", self.program));
+                return Err(e.into());
+            }
+        };
+        self.log.debug(format_args!(
+            "{peer}: started {} (pid {})",
+            self.program,
+            child.id()
+        ));
+        let stdin = child.stdin.take();
+        if let Some(stderr) = child.stderr.take() {
+            let (log, label) = (self.log, format!("{peer} {}", self.program));
+            let _ = thread::Builder::new()
+                .name("stdws-stderr".into())
+                .spawn(move || log_lines(stderr, log, &label));
+        }
+        let (finished_tx, finished_rx) = mpsc::channel::<()>();
+        let (relayed_tx, relayed_rx) = mpsc::channel::<()>();
+        let relay = Relay {
+            writer,
+            binary: self.binary,
+            max_line: self.max_line.max(1),
+            log: self.log,
+            peer: peer.clone(),
+            warned: Cell::new(false),
+        };
+        let stdout = child.stdout.take();
+        let relaying = thread::Builder::new()
+            .name("stdws-stdout".into())
+            .spawn(move || {
+                if let Some(stdout) = stdout {
+                    relay.run(stdout);
+                }
+                // The program's output has ended: close with 1000, then give the
+                // client its time to answer before the reader is unblocked.
+                let _ = relay.writer.close(CloseCode::NORMAL, "");
+                closing::unblock_reader(&tcp, &finished_rx);
+                drop(relayed_tx);
+            });
+        // From here on, every path reaps the program.
+        let outcome = match relaying {
+            Ok(_) => self.feed_stdin(&mut reader, stdin, &peer),
+            Err(e) => Err(e.into()),
+        };
+        drop(finished_tx);
+        self.reap(&mut child, &peer);
+        // The relay ends once stdout does; a grandchild that kept stdout open would
+        // hold it, so wait only a bounded time.
+        let _ = relayed_rx.recv_timeout(closing::CLOSE_PATIENCE);
+        outcome
+    }
+
+    fn spawn(&self, request: &Request) -> std::io::Result<Child> {
+        Command::new(&self.program)
+            .args(&self.args)
+            .env_clear()
+            .envs(self.inherited.iter().map(|(k, v)| (k, v)))
+            .envs(cgi_env::variables(request, self.server_port))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    }
+
+    /// Writes each message to the program's stdin until the client closes or goes.
+    fn feed_stdin(
+        &self,
+        reader: &mut stdws::Reader<SharedTcpStream>,
+        stdin: Option<ChildStdin>,
+        peer: &str,
+    ) -> HandlerResult {
+        let mut stdin = stdin;
+        let mut line = Vec::new();
+        loop {
+            let (bytes, as_is) = match reader.read_ref() {
+                Ok(MessageRef::Text(t)) => (t.as_bytes(), false),
+                Ok(MessageRef::Binary(b)) => (b, self.binary),
+                Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => continue,
+                Ok(MessageRef::Close(_)) | Err(Error::Closed) => return Ok(()),
+                // A protocol violation was answered already; a hang-up needs no answer.
+                Err(Error::Protocol(_) | Error::Io(_)) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            let Some(pipe) = stdin.as_mut() else {
+                continue;
+            };
+            line.clear();
+            line.extend_from_slice(bytes);
+            if !as_is {
+                line.push(b'\n');
+            }
+            if let Err(e) = pipe.write_all(&line) {
+                // The program closed its stdin or ended; its output decides the rest.
+                self.log
+                    .debug(format_args!("{peer}: program's stdin closed: {e}"));
+                stdin = None;
+            }
+        }
+    }
+
+    /// Closes stdin, gives the program `close_wait` to exit, kills it if it has not,
+    /// and always waits for it.
+    fn reap(&self, child: &mut Child, peer: &str) {
+        drop(child.stdin.take());
+        let deadline = Instant::now() + self.close_wait;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                Ok(None) | Err(_) => break None,
+            }
+        };
+        let status = match status {
+            Some(s) => s,
+            None => {
+                let _ = child.kill();
+                match child.wait() {
+                    Ok(s) => {
+                        self.log.debug(format_args!(
+                            "{peer}: {} killed after {} ms",
+                            self.program,
+                            self.close_wait.as_millis()
+                        ));
+                        s
+                    }
+                    Err(e) => {
+                        self.log.error(format_args!(
+                            "{peer}: cannot wait for {}: {e}",
+                            self.program
+                        ));
+                        return;
+                    }
+                }
+            }
+        };
+        self.log
+            .debug(format_args!("{peer}: {} ended: {status}", self.program));
+    }
+}
+
+/// The program's stdout, relayed to the client.
+struct Relay {
+    writer: Writer<SharedTcpStream>,
+    binary: bool,
+    max_line: usize,
+    log: Log,
+    peer: String,
+    /// Whether the hixie-76 refusal of binary has been logged (once is enough).
+    warned: Cell<bool>,
+}
+
+impl Relay {
+    fn run(&self, stdout: ChildStdout) {
+        let result = if self.binary {
+            self.chunks(stdout)
+        } else {
+            self.lines(stdout)
+        };
+        if let Err(e) = result {
+            self.log
+                .debug(format_args!("{}: stdout relay ended: {e}", self.peer));
+        }
+    }
+
+    /// Sends one message; a hixie-76 client refusing binary is logged, not fatal.
+    fn send(&self, message: MessageRef<'_>) -> Result<(), Error> {
+        match self.writer.send_ref(message) {
+            Err(Error::BinaryOnHixie76) => {
+                if !self.warned.replace(true) {
+                    self.log.info(format_args!(
+                        "{}: {}: binary output dropped",
+                        self.peer,
+                        Error::BinaryOnHixie76
+                    ));
+                }
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Text mode: each line, without its "\n" or "\r\n", as one text message, sent
+    /// as soon as it is complete; a last line without "\n" when stdout ends.
+    fn lines(&self, stdout: ChildStdout) -> Result<(), Error> {
+        let mut input = BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let limit = self.max_line as u64;
+            if (&mut input).take(limit).read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            if line.last() == Some(&b'\n') {
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+            }
+            match std::str::from_utf8(&line) {
+                Ok(text) => self.send(MessageRef::Text(text))?,
+                Err(_) => {
+                    self.log.info(format_args!(
+                        "{}: program wrote invalid UTF-8; sent with U+FFFD in its place",
+                        self.peer
+                    ));
+                    self.send(MessageRef::Text(&String::from_utf8_lossy(&line)))?;
+                }
+            }
+        }
+    }
+
+    /// Binary mode: whatever one read returns, as one binary message.
+    fn chunks(&self, mut stdout: ChildStdout) -> Result<(), Error> {
+        let mut buf = vec![0u8; BINARY_CHUNK];
+        loop {
+            let n = match stdout.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.send(MessageRef::Binary(&buf[..n]))?;
+        }
+    }
+}
+
+/// The program's stderr, one log line per line.
+fn log_lines(stderr: impl Read, log: Log, label: &str) {
+    let mut input = BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match (&mut input)
+            .take(STDERR_LINE_MAX)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                log.info(format_args!(
+                    "{label}: {}",
+                    text.trim_end_matches(['\r', '\n'])
+                ));
+            }
+        }
+    }
+}

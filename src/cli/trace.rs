@@ -1,0 +1,26 @@
+//! `--trace`: for every real handshake, the derivation `--explain` prints (computed by
+//! the library from the request the server just answered), and one line per frame in
+//! either direction, from the server's frame tap.
+
+use std::net::SocketAddr;
+use stdws::tap::FrameEvent;
+use stdws::Request;
+
+/// Prints how the server's answer to `request` was derived, one line at a time, each
+/// prefixed with the peer.
+pub fn handshake(request: &Request) {
+    let peer = super::log::peer(request);
+    match stdws::explain::for_request(request) {
+        Some(explanation) => {
+            for line in explanation.to_string().lines() {
+                eprintln!("stdws: {peer} trace {line}");
+            }
+        }
+        None => eprintln!("stdws: {peer} trace (no keys to explain)"),
+    }
+}
+
+/// Prints one frame: direction, opcode name, FIN, length, masked.
+pub fn frame(peer: SocketAddr, event: &FrameEvent) {
+    eprintln!("stdws: {peer} trace frame {event}");
+}

@@ -1,0 +1,173 @@
+//! Shared by the `cli_*` tests: the built `stdws` binary on a free 127.0.0.1 port,
+//! its stderr collected line by line, and killed when the test ends.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for anything the server should do at once. Generous: the
+/// machine is shared and noisy.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `stdws`; killed and reaped on drop.
+pub struct Stdws {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// A port that was free a moment ago: bind port 0, read it, release it.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+impl Stdws {
+    /// Starts `stdws --port P ARGS...` and waits for its "listening" line. A port
+    /// taken between the probe and the bind is retried with another.
+    pub fn start(args: &[&str]) -> Stdws {
+        Stdws::start_with_env(args, &[])
+    }
+
+    /// [`Stdws::start`] with extra environment variables for the server process.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Stdws {
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_stdws"))
+                .arg("--port")
+                .arg(port.to_string())
+                .args(args)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start stdws");
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let sink = log.clone();
+            let stderr = child.stderr.take().unwrap();
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            let mut server = Stdws {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                log,
+            };
+            let started =
+                server.wait_for_log(|l| l.contains("listening on") || l.contains("cannot listen"));
+            match started {
+                Some(l) if l.contains("listening on") => return server,
+                Some(_) => continue,
+                None => panic!("stdws did not start: {:?}", server.log()),
+            }
+        }
+        panic!("no free port after 5 tries");
+    }
+
+    /// Every stderr line so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The first stderr line that satisfies `pred`, waiting up to [`WAIT`].
+    pub fn wait_for_log(&mut self, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let until = Instant::now() + WAIT;
+        loop {
+            if let Some(l) = self.log().into_iter().find(|l| pred(l)) {
+                return Some(l);
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                thread::sleep(Duration::from_millis(100));
+                return self.log().into_iter().find(|l| pred(l));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Stdws {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `stdws ARGS...` to completion: (exit code, stdout, stderr). It must end
+/// within [`WAIT`] (its output is small enough to sit in the pipes meanwhile).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stdws"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run stdws");
+    let until = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for stdws") {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("stdws {args:?} did not finish");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// Reads one hixie-76 text frame (0x00 text 0xFF) and returns its text; `None` for
+/// the closing frame 0xFF 0x00.
+pub fn read_hixie_text(s: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read;
+    let mut byte = [0u8; 1];
+    s.read_exact(&mut byte).expect("hixie frame type");
+    if byte[0] == 0xFF {
+        s.read_exact(&mut byte).expect("hixie close");
+        assert_eq!(byte[0], 0x00, "0xFF must be followed by 0x00");
+        return None;
+    }
+    assert_eq!(byte[0], 0x00, "a text frame starts with 0x00");
+    let mut text = Vec::new();
+    loop {
+        s.read_exact(&mut byte).expect("hixie text");
+        if byte[0] == 0xFF {
+            return Some(String::from_utf8(text).expect("hixie text is UTF-8"));
+        }
+        text.push(byte[0]);
+    }
+}
+
+/// A hixie-76 text frame.
+pub fn hixie_text(text: &str) -> Vec<u8> {
+    let mut f = vec![0x00];
+    f.extend_from_slice(text.as_bytes());
+    f.push(0xFF);
+    f
+}
