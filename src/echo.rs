@@ -11,10 +11,15 @@ use std::io::{Read, Write};
 /// more input is already buffered, answers are queued and then written together:
 /// a client that pipelines many small messages gets many echoes per system call.
 ///
-/// ```no_run
-/// let server = stdws::Server::bind("127.0.0.1:9001", stdws::Config::default())?
-///     .on_connection(|ws, _| Ok(stdws::echo(ws)?));
-/// # Ok::<(), std::io::Error>(())
+/// ```
+/// let config = stdws::Config { log: false, ..Default::default() };
+/// let server = stdws::Server::bind("127.0.0.1:0", config)?
+///     .on_connection(|ws, _| Ok(stdws::echo(ws)?))
+///     .spawn()?;
+/// let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+/// ws.send(stdws::Message::text("echo?"))?;
+/// assert_eq!(ws.read()?, stdws::Message::text("echo?"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn echo<S: Read + Write + TryClone>(ws: WebSocket<S>) -> Result<()> {
     let (mut reader, writer) = ws.split()?;

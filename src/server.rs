@@ -197,12 +197,19 @@ struct Shared {
 
 /// A WebSocket server, bound and ready to run.
 ///
-/// ```no_run
+/// ```
 /// use stdws::{Config, Server};
-/// let server = Server::bind("127.0.0.1:9001", Config::default())?
-///     .on_connection(|ws, _request| Ok(stdws::echo(ws)?));
-/// server.run()?;
-/// # Ok::<(), std::io::Error>(())
+/// use std::time::Duration;
+/// let server = Server::bind("127.0.0.1:0", Config { log: false, ..Config::default() })?
+///     .on_connection(|ws, _request| Ok(stdws::echo(ws)?))
+///     .spawn()?; // or .run()? to serve on this thread for ever
+/// let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+/// ws.send(stdws::Message::binary(vec![0xFF; 3]))?;
+/// assert_eq!(ws.read()?, stdws::Message::binary(vec![0xFF; 3]));
+/// assert_eq!(server.active_connections(), 1);
+/// drop(ws);
+/// server.shutdown(Duration::from_secs(5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Server {
     listener: TcpListener,
