@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: formatting, lints, unit and integration tests, then the
-# interop and deployment scripts that exist. Installs what it needs (run as root on
+# The one test command: formatting, lints, docs, unit and integration tests, then
+# the interop and deployment scripts. Installs what it needs (run as root on
 # a fresh Debian machine; apt-get update first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,12 +25,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "cargo test"
 cargo test
 
-# Later scripts (interop, nginx) run here when present.
+# Interop with third-party peers (Chromium, Python websockets, Node ws, hixie-76 via
+# websocket-driver), then TLS through nginx. Both install what they need; a missing or
+# failing script fails the run.
 for extra in scripts/interop-test.sh scripts/nginx-tls-test.sh; do
-  if [ -x "$extra" ]; then
-    step "$extra"
-    "$extra"
-  fi
+  step "$extra"
+  [ -x "$extra" ] || { echo "test.sh: $extra is missing or not executable" >&2; exit 1; }
+  "$extra"
 done
 
 step "all checks passed"

@@ -1,9 +1,58 @@
-//! A blocking client: opens `ws://` URLs with a fresh random key (RFC 6455 §4.1),
-//! verifies `Sec-WebSocket-Accept` and the subprotocol, and masks every frame with a
-//! fresh key (§5.3). hixie-76 is available too, for testing old-protocol servers.
+//! A blocking client: opens `ws://` URLs, speaks RFC 6455 (or hixie-76, for testing
+//! old-protocol servers), and hands back the same [`WebSocket`] the server uses, in the
+//! client role.
 //!
-//! Randomness comes from [`crate::random`]: the standard library's OS-seeded SipHash
-//! keys applied to a counter; no extra crate.
+//! ```
+//! use stdws::client::{connect_with, ClientOptions};
+//! use stdws::{Config, Message, Server};
+//!
+//! // A server on an ephemeral port that speaks the subprotocol "chat".
+//! let config = Config { protocols: vec!["chat".into()], log: false, ..Config::default() };
+//! let server = Server::bind("127.0.0.1:0", config)?.spawn()?;
+//! let url = format!("ws://{}/room", server.local_addr());
+//!
+//! let options = ClientOptions { protocols: vec!["v2.chat".into(), "chat".into()], ..Default::default() };
+//! let connected = connect_with(&url, &options)?;
+//! assert_eq!(connected.protocol.as_deref(), Some("chat")); // one we offered
+//! let mut ws = connected.socket;
+//! ws.send(Message::text("hello"))?;
+//! assert_eq!(ws.read()?, Message::text("hello"));
+//! ws.close(stdws::CloseCode::NORMAL, "")?;
+//! assert!(matches!(ws.read()?, Message::Close(Some(c)) if c.code == stdws::CloseCode::NORMAL));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## What the client checks (RFC 6455 §4.1)
+//!
+//! - A fresh `Sec-WebSocket-Key` for every connection: 16 random bytes, base64.
+//! - The answer is `101`, with `Upgrade: websocket` and `Connection: Upgrade`.
+//! - `Sec-WebSocket-Accept` equals base64(SHA-1(key ++ GUID)) for *our* key
+//!   ([`ClientError::BadAccept`] otherwise), so a cached or misdirected answer fails.
+//! - A `Sec-WebSocket-Protocol` in the answer is one of those offered
+//!   ([`ClientError::BadProtocol`]); no answer is allowed (the server speaks none).
+//! - No `Sec-WebSocket-Extensions` in the answer: this client offers none
+//!   ([`ClientError::BadExtension`]).
+//! - Every frame it sends is masked with a fresh 4-byte key (§5.3); frames the server
+//!   sends masked fail the connection (1002).
+//!
+//! For hixie-76 it sends two random keys (a quotient times a count of spaces, with
+//! noise characters mixed in) and 8 random bytes of key3, and compares the server's 16
+//! bytes with the MD5 answer it computed itself.
+//!
+//! ## How randomness works
+//!
+//! No random-number crate: [`crate::random::Random`] hashes a counter with the
+//! standard library's `RandomState`, whose SipHash keys come from the operating
+//! system's random source (once per thread; each further `RandomState` on that thread
+//! gets the keys plus one). Each connection builds its own generator, so its key and
+//! its masks are unrelated to those of any other connection, and a peer that sees some
+//! masks cannot compute the next without the keys. That is what masking needs: the
+//! point of §10.3 is that script running in a browser cannot choose the bytes an
+//! intermediary sees. It is not a general-purpose cryptographic generator; do not use
+//! it for secrets.
+//!
+//! `wss://` is not spoken here: put TLS in front (the README shows nginx), or run the
+//! handshake yourself over a TLS stream with [`handshake`].
 
 use crate::handshake::hixie76;
 use crate::handshake::rfc6455::accept_key;
@@ -31,18 +80,33 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses a `ws://` URL. `wss://` is refused: terminate TLS in front (see README).
+    /// Parses a `ws://` URL (RFC 6455 §3). `wss://` is refused: terminate TLS in front
+    /// (see README). A fragment (`#...`), spaces and control characters are refused.
     ///
     /// ```
     /// let url = stdws::client::Url::parse("ws://[::1]:9001/chat?x=1").unwrap();
     /// assert_eq!((url.host.as_str(), url.port, url.resource.as_str()), ("[::1]", 9001, "/chat?x=1"));
     /// assert_eq!(stdws::client::Url::parse("ws://example.com").unwrap().resource, "/");
+    /// assert!(stdws::client::Url::parse("wss://example.com/").is_err());
+    /// assert!(stdws::client::Url::parse("ws://example.com/#top").is_err());
     /// ```
     pub fn parse(url: &str) -> Result<Url, ClientError> {
         let bad = |why: &str| ClientError::Url(format!("{url}: {why}"));
+        if url.starts_with("wss://") {
+            return Err(bad(
+                "wss:// is not supported: terminate TLS in front (see README)",
+            ));
+        }
         let rest = url
             .strip_prefix("ws://")
             .ok_or_else(|| bad("only ws:// URLs are supported"))?;
+        if rest.bytes().any(|b| b <= b' ' || b == 0x7F) {
+            return Err(bad("spaces and control characters must be percent-encoded"));
+        }
+        // §3: "Fragment identifiers are meaningless in the context of WebSocket URIs".
+        if rest.contains('#') {
+            return Err(bad("a WebSocket URL has no fragment (#)"));
+        }
         let (authority, resource) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], rest[i..].to_string()),
             None => (rest, "/".to_string()),
@@ -123,6 +187,11 @@ pub enum ClientError {
     BadAccept,
     /// The server chose a subprotocol we did not offer.
     BadProtocol(String),
+    /// The server answered an extension, though this client offers none (§4.1).
+    BadExtension(String),
+    /// An option cannot be sent: a subprotocol that is not an HTTP token, a repeated
+    /// subprotocol, or an origin with control characters.
+    BadOption(String),
 }
 
 impl fmt::Display for ClientError {
@@ -140,6 +209,11 @@ impl fmt::Display for ClientError {
                 f,
                 "the server chose subprotocol '{p}', which we did not offer"
             ),
+            ClientError::BadExtension(e) => write!(
+                f,
+                "the server answered extension '{e}', which we did not offer"
+            ),
+            ClientError::BadOption(why) => write!(f, "bad option: {why}"),
         }
     }
 }
@@ -163,19 +237,34 @@ pub struct Connected<S> {
     pub response: ResponseHead,
 }
 
-/// Connects to a `ws://` URL with default options.
+/// Connects to a `ws://` URL with default options (RFC 6455, no subprotocol, 10 s to
+/// connect and to be answered).
 ///
-/// ```no_run
-/// let mut ws = stdws::client::connect("ws://127.0.0.1:9001/")?.socket;
-/// ws.send(stdws::Message::text("hello"))?;
-/// println!("{:?}", ws.read()?);
+/// ```
+/// let server = stdws::Server::bind("127.0.0.1:0", stdws::Config { log: false, ..Default::default() })?.spawn()?;
+/// let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+/// ws.send(stdws::Message::binary(vec![1, 2, 3]))?;
+/// assert_eq!(ws.read()?, stdws::Message::binary(vec![1, 2, 3]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect(url: &str) -> Result<Connected<TcpStream>, ClientError> {
     connect_with(url, &ClientOptions::default())
 }
 
-/// Connects to a `ws://` URL.
+/// Connects to a `ws://` URL with `options`: TCP (with `TCP_NODELAY`), then the
+/// handshake of [`handshake`]. Reads wait without limit once connected; writes keep
+/// `options.timeout`.
+///
+/// ```
+/// use stdws::client::{connect_with, ClientOptions};
+/// use stdws::{Config, Message, Server, Variant};
+/// let server = Server::bind("127.0.0.1:0", Config { log: false, ..Default::default() })?.spawn()?;
+/// let options = ClientOptions { variant: Variant::Hixie76, ..Default::default() };
+/// let mut ws = connect_with(&format!("ws://{}/old", server.local_addr()), &options)?.socket;
+/// ws.send(Message::text("hixie-76 still works"))?;
+/// assert_eq!(ws.read()?, Message::text("hixie-76 still works"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn connect_with(
     url: &str,
     options: &ClientOptions,
@@ -203,12 +292,15 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream
     Err(last)
 }
 
-/// Runs the client side of the handshake on a stream that is already connected.
+/// Runs the client side of the handshake on a stream that is already connected (a TCP
+/// stream, a TLS stream, a Unix socket, or memory in tests), checking the answer as the
+/// module docs list. Timeouts are the stream's own.
 pub fn handshake<S: Read + Write>(
     mut stream: S,
     url: &Url,
     options: &ClientOptions,
 ) -> Result<Connected<S>, ClientError> {
+    check_options(options)?;
     let mut random = Random::new();
     let mut request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\n",
@@ -284,6 +376,9 @@ pub fn handshake<S: Read + Write>(
             }
         }
     }
+    if let Some(extension) = response.header("Sec-WebSocket-Extensions") {
+        return Err(ClientError::BadExtension(extension.trim().to_string()));
+    }
     let protocol = response
         .header("Sec-WebSocket-Protocol")
         .map(|p| p.trim().to_string());
@@ -304,6 +399,32 @@ pub fn handshake<S: Read + Write>(
         protocol,
         response,
     })
+}
+
+/// Refuses options that would put something other than a header value on the wire.
+fn check_options(options: &ClientOptions) -> Result<(), ClientError> {
+    // RFC 7230 §3.2.6: token = 1*tchar; the subprotocol list is "1#token" (§4.1).
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    for (i, p) in options.protocols.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(tchar) {
+            return Err(ClientError::BadOption(format!(
+                "subprotocol {p:?} is not an HTTP token"
+            )));
+        }
+        if options.protocols[..i].contains(p) {
+            return Err(ClientError::BadOption(format!(
+                "subprotocol {p:?} offered twice"
+            )));
+        }
+    }
+    if let Some(origin) = &options.origin {
+        if origin.bytes().any(|b| b < b' ' || b == 0x7F) {
+            return Err(ClientError::BadOption(format!(
+                "origin {origin:?} holds control characters"
+            )));
+        }
+    }
+    Ok(())
 }
 
 enum Expected {

@@ -25,10 +25,15 @@ const PIECE_SIZE: usize = 64 * 1024;
 /// still arriving, as a TCP echo would, and the connection never holds more than
 /// one piece of it. Text always goes back whole, once it is known to be valid UTF-8.
 ///
-/// ```no_run
-/// let server = stdws::Server::bind("127.0.0.1:9001", stdws::Config::default())?
-///     .on_connection(|ws, _| Ok(stdws::echo(ws)?));
-/// # Ok::<(), std::io::Error>(())
+/// ```
+/// let config = stdws::Config { log: false, ..Default::default() };
+/// let server = stdws::Server::bind("127.0.0.1:0", config)?
+///     .on_connection(|ws, _| Ok(stdws::echo(ws)?))
+///     .spawn()?;
+/// let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+/// ws.send(stdws::Message::text("echo?"))?;
+/// assert_eq!(ws.read()?, stdws::Message::text("echo?"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn echo<S: Read + Write + TryClone>(ws: WebSocket<S>) -> Result<()> {
     let (mut reader, writer) = ws.split()?;

@@ -178,9 +178,13 @@ fn is_tchar(b: u8) -> bool {
 pub fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
     let mut lines = Lines { buf, pos: 0 };
     let Some(request_line) = lines.next() else {
-        check_partial_request_line(buf)?;
+        // A CR at the end may be the one before the LF still to come.
+        check_request_line_start(buf.strip_suffix(b"\r").unwrap_or(buf))?;
         return Ok(Parsed::Partial);
     };
+    // The same first check on the whole line, so a line gets the same answer however
+    // the network cut it.
+    check_request_line_start(request_line)?;
     let (method, target, version) = parse_request_line(request_line)?;
     let Some(headers) = parse_header_block(&mut lines, max_headers)? else {
         return Ok(Parsed::Partial);
@@ -233,12 +237,12 @@ impl<'a> Iterator for Lines<'a> {
 
 /// Refuses garbage before the first line ends, so a peer that sends no newline at all
 /// gets its 400 now rather than a timeout later.
-fn check_partial_request_line(buf: &[u8]) -> Result<(), HeadError> {
+fn check_request_line_start(buf: &[u8]) -> Result<(), HeadError> {
     let method_end = buf.iter().position(|&b| b == b' ').unwrap_or(buf.len());
     if !buf[..method_end].iter().all(|&b| is_tchar(b)) {
         return Err(HeadError::Malformed("request line is not HTTP"));
     }
-    let ok = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\r';
+    let ok = |b: &u8| b.is_ascii_graphic() || *b == b' ';
     if !buf.iter().all(ok) {
         return Err(HeadError::Malformed("request line is not HTTP"));
     }
@@ -340,6 +344,7 @@ fn read_until_complete<R: Read + ?Sized, T>(
 ) -> Result<(T, Vec<u8>), HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
+    let mut a_line_ended = false;
     loop {
         let room = (limits.max_bytes + 1 - buf.len()).min(chunk.len());
         let n = match stream.read(&mut chunk[..room]) {
@@ -358,7 +363,17 @@ fn read_until_complete<R: Read + ?Sized, T>(
             }
             Err(e) => return Err(HeadError::Io(e)),
         };
+        // A head can only complete, and a line can only be judged, where a line
+        // ends. Parsing again after every read would let a client that dribbles its
+        // head a byte at a time cost time quadratic in the head's size, so once the
+        // first line has ended, reads without a line end are only collected. (Until
+        // then every read is checked, so garbage is refused at once.)
+        let line_end = chunk[..n].contains(&b'\n');
         buf.extend_from_slice(&chunk[..n]);
+        if a_line_ended && !line_end && buf.len() <= limits.max_bytes {
+            continue;
+        }
+        a_line_ended |= line_end;
         let scan = &buf[..buf.len().min(limits.max_bytes)];
         match parse(scan)? {
             Some((head, used)) => {
@@ -600,5 +615,70 @@ mod tests {
             read_head(&mut wire, limits),
             Err(HeadError::TooLarge)
         ));
+    }
+
+    /// Yields one byte per read, as a dribbling client does.
+    struct Dribble<'a>(&'a [u8]);
+
+    impl Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_head_dribbled_a_byte_at_a_time_reads_as_one_sent_at_once() {
+        let limits = HeadLimits {
+            max_bytes: 1000,
+            max_headers: 10,
+        };
+        let wire = b"GET /x HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\nkey3....";
+        let (head, rest) = read_head(&mut Dribble(wire), limits).unwrap();
+        assert_eq!((head.target.as_str(), head.headers.len()), ("/x", 2));
+        assert_eq!(rest, b"", "reading stops where the head ends");
+        let garbage = b"\x16\x03\x01 and much more that is never read";
+        assert!(matches!(
+            read_head(&mut Dribble(garbage), limits),
+            Err(HeadError::Malformed(_))
+        ));
+        let bad_line = b"GET / HTTP/1.1\r\nno colon here\r\nHost: h\r\n\r\n";
+        assert!(matches!(
+            read_head(&mut Dribble(bad_line), limits),
+            Err(HeadError::Malformed(_))
+        ));
+        let long = format!("GET / HTTP/1.1\r\nA: {}", "x".repeat(2000));
+        assert!(matches!(
+            read_head(&mut Dribble(long.as_bytes()), limits),
+            Err(HeadError::TooLarge)
+        ));
+    }
+
+    /// Found by the `handshake` fuzz target: a garbage line was refused with one
+    /// reason when it arrived in pieces and another when it arrived whole.
+    #[test]
+    fn a_bad_request_line_gets_one_reason_however_it_is_cut() {
+        let whole = parse_head(b"\xec$\x00 d\n", 10).unwrap_err().to_string();
+        let start = parse_head(b"\xec$\x00 d", 10).unwrap_err().to_string();
+        assert_eq!(whole, start);
+        // Found next: the CR before a LF still to come was judged as part of the line.
+        assert_eq!(parse_head(b"e.com\r", 10).unwrap(), Parsed::Partial);
+        let whole = parse_head(b"e.com\r\n", 10).unwrap_err().to_string();
+        assert_eq!(
+            whole,
+            "malformed request: request line must be: METHOD TARGET HTTP/1.1"
+        );
+        for line in [&b"GET\r\r\n"[..], b"GET /\r x\r\n"] {
+            let whole = parse_head(line, 10).unwrap_err().to_string();
+            for cut in 1..line.len() {
+                if let Err(e) = parse_head(&line[..cut], 10) {
+                    assert_eq!(e.to_string(), whole, "{line:?} cut at {cut}");
+                }
+            }
+        }
     }
 }

@@ -32,11 +32,17 @@ pub struct Config {
     /// Time for the whole handshake, head and hixie-76 key3 together (default 10 s,
     /// as websocketd). A client that dribbles its head is answered 408 and closed.
     pub handshake_timeout: Duration,
-    /// Close a connection on which nothing arrives for this long (default none). A
-    /// blocked read costs only a sleeping thread, so the default waits for ever.
-    pub idle_timeout: Option<Duration>,
-    /// A send that cannot make progress for this long fails (default 30 s), so a
-    /// client that stops reading never pins a thread for ever.
+    /// Keepalive and idle timeout (default 60 s): after this long with no byte from
+    /// the peer, an RFC 6455 connection is sent a ping (RFC 6455 §5.5.2); if another
+    /// interval passes with still nothing (no pong, no data), the connection is
+    /// dropped. hixie-76 has no ping, so a silent hixie-76 peer is dropped after two
+    /// intervals. Any byte counts as a sign of life, so a busy client that never
+    /// answers pings is never dropped; a long default leaves slow benchmarks alone.
+    /// `None` waits for ever (a dead peer then holds its thread until the process ends).
+    pub ping_interval: Option<Duration>,
+    /// A send that cannot make progress for this long fails and the connection is
+    /// dropped (default 30 s), so a client that stops reading never pins a thread for
+    /// ever.
     pub write_timeout: Duration,
     /// Largest frame payload (default 16 MiB; close 1009 beyond).
     pub max_frame_size: usize,
@@ -66,7 +72,7 @@ impl Default for Config {
             max_head_bytes: 16 * 1024,
             max_headers: 100,
             handshake_timeout: Duration::from_secs(10),
-            idle_timeout: None,
+            ping_interval: Some(Duration::from_secs(60)),
             write_timeout: Duration::from_secs(30),
             max_frame_size: limits.max_frame_size,
             max_message_size: limits.max_message_size,
@@ -114,9 +120,9 @@ impl SharedTcpStream {
         SharedTcpStream(Arc::new(stream), None)
     }
 
-    /// Wraps a stream whose bytes, both ways, are shown to `tap`.
-    pub fn with_tap(stream: TcpStream, tap: Tap) -> SharedTcpStream {
-        SharedTcpStream(Arc::new(stream), Some(Arc::new(tap)))
+    /// Another handle on the same stream whose bytes, both ways, are shown to `tap`.
+    pub fn with_tap(&self, tap: Tap) -> SharedTcpStream {
+        SharedTcpStream(self.0.clone(), Some(Arc::new(tap)))
     }
 }
 
@@ -194,12 +200,19 @@ struct Shared {
 
 /// A WebSocket server, bound and ready to run.
 ///
-/// ```no_run
+/// ```
 /// use stdws::{Config, Server};
-/// let server = Server::bind("127.0.0.1:9001", Config::default())?
-///     .on_connection(|ws, _request| Ok(stdws::echo(ws)?));
-/// server.run()?;
-/// # Ok::<(), std::io::Error>(())
+/// use std::time::Duration;
+/// let server = Server::bind("127.0.0.1:0", Config { log: false, ..Config::default() })?
+///     .on_connection(|ws, _request| Ok(stdws::echo(ws)?))
+///     .spawn()?; // or .run()? to serve on this thread for ever
+/// let mut ws = stdws::client::connect(&format!("ws://{}/", server.local_addr()))?.socket;
+/// ws.send(stdws::Message::binary(vec![0xFF; 3]))?;
+/// assert_eq!(ws.read()?, stdws::Message::binary(vec![0xFF; 3]));
+/// assert_eq!(server.active_connections(), 1);
+/// drop(ws);
+/// server.shutdown(Duration::from_secs(5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Server {
     listener: TcpListener,
@@ -329,31 +342,66 @@ impl ServerHandle {
         self.shared.active.load(Ordering::Acquire)
     }
 
-    /// Stops accepting, wakes every connection so it ends with close 1001 (hixie-76:
-    /// 0xFF 0x00), and waits up to `grace` for them to finish.
+    /// Stops the server and returns once every connection has ended, or soon after
+    /// `grace` has passed:
+    ///
+    /// 1. stop accepting (the accept loop is woken out of `accept()` by a connection
+    ///    of our own, so the listener closes at once);
+    /// 2. end every connection's reading side: a handler blocked in a read sees the
+    ///    end of the stream, returns, and its thread sends close 1001 "going away"
+    ///    (hixie-76: 0xFF 0x00), RFC 6455 §7.4.1; handshakes in progress end unanswered;
+    /// 3. wait up to `grace` for the connection threads to finish;
+    /// 4. then close the stragglers' sockets outright, so a handler blocked writing to
+    ///    a peer that stopped reading fails at once instead of at its write timeout,
+    ///    and wait a last moment (at most 1 s) for those threads.
     pub fn shutdown(self, grace: Duration) {
+        let deadline = Instant::now() + grace;
         self.shared.shutting_down.store(true, Ordering::Release);
-        // Wake the accept loop out of accept(): connect to it once.
-        let wake = match self.addr {
-            SocketAddr::V4(a) if a.ip().is_unspecified() => {
-                SocketAddr::from(([127, 0, 0, 1], a.port()))
-            }
-            SocketAddr::V6(a) if a.ip().is_unspecified() => {
-                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
-            }
-            other => other,
-        };
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
-        let _ = self.thread.join();
+        stop_accepting(self.addr, self.thread);
         for stream in lock(&self.shared.open).values() {
-            // A blocked read returns end-of-stream; the handler ends and the
-            // connection thread sends 1001.
             let _ = stream.shutdown(Shutdown::Read);
         }
-        let deadline = Instant::now() + grace;
-        while self.shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
+        let active = || self.shared.active.load(Ordering::Acquire);
+        while active() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
         }
+        if active() == 0 {
+            return;
+        }
+        for stream in lock(&self.shared.open).values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        let last = Instant::now() + Duration::from_secs(1);
+        while active() > 0 && Instant::now() < last {
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Wakes the accept loop (which checks the shutdown flag after every `accept()`) by
+/// connecting to it, retrying while it has not ended, then waits for it.
+fn stop_accepting(addr: SocketAddr, accept_thread: JoinHandle<()>) {
+    let wake = match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, a.port()))
+        }
+        SocketAddr::V6(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+        }
+        other => other,
+    };
+    for _ in 0..50 {
+        if accept_thread.is_finished() {
+            break;
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(200));
+        let waited = Instant::now();
+        while !accept_thread.is_finished() && waited.elapsed() < Duration::from_millis(100) {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    if accept_thread.is_finished() {
+        let _ = accept_thread.join();
     }
 }
 
@@ -392,7 +440,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-/// Starts a thread for the connection, or answers 503 at the cap.
+/// Starts a thread for the connection, or answers 503 at the cap (and when the system
+/// refuses another thread: that is a cap too, only not ours).
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     let active = shared.active.fetch_add(1, Ordering::AcqRel);
     if active >= shared.config.max_connections {
@@ -400,21 +449,44 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         refuse_busy(stream, peer, shared, "connection limit reached");
         return;
     }
+    // The stream waits here until the thread takes it, so it is still ours to answer
+    // if the thread cannot start.
+    let slot = Arc::new(Mutex::new(Some(stream)));
+    let thread_slot = slot.clone();
     let thread_shared = shared.clone();
     let spawned = shared.threads.spawn(move || {
-        serve(stream, peer, &thread_shared);
-        thread_shared.active.fetch_sub(1, Ordering::AcqRel);
+        let _counted = Counted(&thread_shared.active);
+        if let Some(stream) = lock(&thread_slot).take() {
+            serve(stream, peer, &thread_shared);
+        }
     });
     if let Err(e) = spawned {
         shared.active.fetch_sub(1, Ordering::AcqRel);
         log(shared, format_args!("{peer}: cannot start a thread: {e}"));
+        if let Some(stream) = lock(&slot).take() {
+            refuse_busy(stream, peer, shared, "cannot start a thread");
+        }
     }
 }
 
-/// 503 with Retry-After, written without blocking the accept loop.
+/// One served connection in the count: given back when the thread ends, however it
+/// ends, so the count can never creep towards the cap.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// 503 with Retry-After, written without blocking the accept loop. Whatever of the
+/// request has already arrived is read first: closing a socket with unread input
+/// sends a reset, which could destroy the answer before the client reads it.
 fn refuse_busy(stream: TcpStream, peer: SocketAddr, shared: &Shared, why: &str) {
     let response = Response::error(503, why).header("Retry-After", "1");
     let _ = stream.set_nonblocking(true);
+    let mut sink = [0u8; 2048];
+    let _ = (&stream).read(&mut sink);
     let _ = (&stream).write_all(&response.to_bytes(false));
     let _ = stream.shutdown(Shutdown::Write);
     log(shared, format_args!("{peer}: 503 {why}"));
@@ -447,8 +519,25 @@ impl Write for Deadline<'_> {
     }
 }
 
-/// One connection, from the first byte to the log line.
+/// One connection, registered for shutdown from its first byte to its end.
 fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let stream = SharedTcpStream::new(stream);
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    {
+        // Registered under the lock, then the flag read: a shutdown either finds this
+        // connection in the list or is seen here.
+        let mut open = lock(&shared.open);
+        if shared.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        open.insert(id, stream.clone());
+    }
+    serve_registered(stream, peer, shared);
+    lock(&shared.open).remove(&id);
+}
+
+/// One connection, from the first byte to the log line.
+fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) {
     let started = Instant::now();
     let config = &shared.config;
     let _ = stream.set_nodelay(true);
@@ -476,29 +565,27 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     };
     let mut request = upgraded.request;
     request.peer = Some(peer);
-    let _ = stream.set_read_timeout(config.idle_timeout);
+    let _ = stream.set_read_timeout(config.ping_interval);
 
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let stream = match &shared.frames {
-        None => SharedTcpStream::new(stream),
+        None => stream,
         Some(hook) => {
             let hook = hook.clone();
             let tap = Tap::new(request.variant, Arc::new(move |e| hook(peer, e)));
             tap.incoming(&upgraded.leftover);
-            SharedTcpStream::with_tap(stream, tap)
+            stream.with_tap(tap)
         }
     };
-    lock(&shared.open).insert(id, stream.clone());
-    let ws = WebSocket::with_limits(
+    let mut ws = WebSocket::with_limits(
         stream.clone(),
         request.variant,
         Role::Server,
         config.limits(),
         &upgraded.leftover,
     );
+    ws.set_keepalive(config.ping_interval.is_some());
     let close = ws.close_state_handle();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
-    lock(&shared.open).remove(&id);
 
     let (code, reason) = match &outcome {
         _ if shared.shutting_down.load(Ordering::Acquire) => (

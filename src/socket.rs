@@ -181,6 +181,65 @@ fn answer_for<'a>(result: &Result<MessageRef<'a>>) -> Option<Answer<'a>> {
     }
 }
 
+/// Keepalive (RFC 6455 §5.5.2: a ping "may serve as a keepalive"), driven by the
+/// stream's read timeout, which is the ping interval. It is off unless turned on, so a
+/// plain read timeout still fails the read.
+#[derive(Debug, Default, Clone, Copy)]
+struct Keepalive {
+    enabled: bool,
+    /// A ping went out (or, on hixie-76, which has no ping, an interval passed) and
+    /// nothing at all has arrived since.
+    unanswered: bool,
+}
+
+/// The stream as the codec sees it: any byte received proves the peer alive, not only
+/// a pong (a load generator that never answers pings but keeps sending is alive). A
+/// read that times out sends a ping through `ping` and waits one more interval; a
+/// second timeout with nothing received fails with `TimedOut`. The codec is resumable,
+/// so nothing is lost while it waits.
+struct Watched<'a, R: ?Sized, P> {
+    stream: &'a mut R,
+    keepalive: &'a mut Keepalive,
+    ping: P,
+}
+
+impl<R: Read + ?Sized, P: FnMut(&mut R) -> Result<()>> Read for Watched<'_, R, P> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.stream.read(buf) {
+                Ok(n) => {
+                    self.keepalive.unanswered = false;
+                    return Ok(n);
+                }
+                Err(e) if self.keepalive.enabled && is_timeout(&e) => {
+                    if self.keepalive.unanswered {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "no answer to the keepalive ping",
+                        ));
+                    }
+                    self.keepalive.unanswered = true;
+                    match (self.ping)(self.stream) {
+                        Ok(()) | Err(Error::Closed) => {}
+                        Err(Error::Io(e)) => return Err(e),
+                        Err(e) => return Err(io::Error::other(e.to_string())),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A read that gave up for want of input: `TimedOut`, or `WouldBlock` (what Unix
+/// reports for `SO_RCVTIMEO`).
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
 /// The outgoing half of the protocol: frame encoding, output buffering, close state.
 #[derive(Debug)]
 pub(crate) struct FrameWriter {
@@ -346,6 +405,15 @@ impl FrameWriter {
         self.flush(w)
     }
 
+    /// The keepalive ping: an empty ping on RFC 6455, nothing on hixie-76 (the draft
+    /// has no ping), nothing once a close has gone out.
+    fn keepalive_ping<W: Write + ?Sized>(&mut self, w: &mut W) -> Result<()> {
+        if self.variant == Variant::Hixie76 || self.close.sent().is_some() {
+            return Ok(());
+        }
+        self.send(w, MessageRef::Ping(b""), true)
+    }
+
     /// Sends what the reader asked for, unless a close has already gone out.
     fn answer<W: Write + ?Sized>(&mut self, w: &mut W, answer: Answer<'_>) -> Result<()> {
         if self.close.sent().is_some() {
@@ -407,6 +475,7 @@ pub struct WebSocket<S> {
     codec: Codec,
     writer: FrameWriter,
     close: Arc<CloseState>,
+    keepalive: Keepalive,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -430,6 +499,7 @@ impl<S: Read + Write> WebSocket<S> {
             codec: Codec::new(variant, role, limits, leftover),
             writer: FrameWriter::new(variant, role, close.clone()),
             close,
+            keepalive: Keepalive::default(),
         }
     }
 
@@ -440,7 +510,13 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Reads the next message, borrowed from the internal buffer (no allocation).
     pub fn read_ref(&mut self) -> Result<MessageRef<'_>> {
-        let result = self.codec.read(&mut self.stream, &self.close);
+        let writer = &mut self.writer;
+        let mut watched = Watched {
+            stream: &mut self.stream,
+            keepalive: &mut self.keepalive,
+            ping: |s: &mut S| writer.keepalive_ping(s),
+        };
+        let result = self.codec.read(&mut watched, &self.close);
         if let Some(answer) = answer_for(&result) {
             let sent = self.writer.answer(&mut self.stream, answer);
             if let (Ok(_), Err(e)) = (&result, sent) {
@@ -475,6 +551,15 @@ impl<S: Read + Write> WebSocket<S> {
         self.writer.variant
     }
 
+    /// Turns keepalive on or off (off by default). With it on, the stream's read
+    /// timeout is the ping interval: a read that times out sends a ping (RFC 6455;
+    /// hixie-76 has none) and keeps waiting; if a second interval passes with no byte
+    /// at all from the peer, the read fails with `TimedOut`. The server turns it on
+    /// when [`Config::ping_interval`](crate::Config::ping_interval) is set.
+    pub fn set_keepalive(&mut self, enabled: bool) {
+        self.keepalive.enabled = enabled;
+    }
+
     /// The close frames exchanged so far.
     pub fn close_state(&self) -> &CloseState {
         &self.close
@@ -507,6 +592,7 @@ impl<S: Read + Write + TryClone> WebSocket<S> {
             codec: self.codec,
             writer: writer.clone(),
             close: self.close,
+            keepalive: self.keepalive,
         };
         Ok((reader, writer))
     }
@@ -519,6 +605,7 @@ pub struct Reader<S> {
     codec: Codec,
     writer: Writer<S>,
     close: Arc<CloseState>,
+    keepalive: Keepalive,
 }
 
 impl<S: Read + Write> Reader<S> {
@@ -529,14 +616,10 @@ impl<S: Read + Write> Reader<S> {
 
     /// Reads the next message, borrowed from the internal buffer (no allocation).
     pub fn read_ref(&mut self) -> Result<MessageRef<'_>> {
-        let result = self.codec.read(&mut self.stream, &self.close);
-        if let Some(answer) = answer_for(&result) {
-            let sent = self.writer.lock().answer(answer);
-            if let (Ok(_), Err(e), Answer::Pong(_)) = (&result, sent, answer) {
-                return Err(e);
-            }
+        match self.read_part_ref(usize::MAX)? {
+            Part::Message(message) => Ok(message),
+            Part::Piece(_) => unreachable!("a piece is cut at usize::MAX bytes only"),
         }
-        result
     }
 
     /// Like [`read_ref`](Reader::read_ref), but a binary message longer than
@@ -544,9 +627,13 @@ impl<S: Read + Write> Reader<S> {
     /// (with [`Writer::feed_piece`]) before its end is in, and never needs more than
     /// one piece of memory. Text messages and hixie-76 always come whole.
     pub fn read_part_ref(&mut self, piece_size: usize) -> Result<Part<'_>> {
-        let result = self
-            .codec
-            .read_part(&mut self.stream, &self.close, piece_size);
+        let writer = &self.writer;
+        let mut watched = Watched {
+            stream: &mut self.stream,
+            keepalive: &mut self.keepalive,
+            ping: |_: &mut S| writer.with(|f, s| f.keepalive_ping(s)),
+        };
+        let result = self.codec.read_part(&mut watched, &self.close, piece_size);
         let answer = match &result {
             Ok(Part::Message(m)) => answer_for(&Ok(*m)),
             Ok(Part::Piece(_)) => None,

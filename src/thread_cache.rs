@@ -23,8 +23,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// that the memory their stacks have touched stays modest after a burst.
 const MAX_IDLE: usize = 64;
 
-/// A waiting thread ends after this long without work.
-const IDLE_LIFETIME: Duration = Duration::from_secs(10);
+/// A waiting thread ends after this long without work, so a server that goes quiet
+/// is back to one thread per open connection within this time.
+const IDLE_LIFETIME: Duration = Duration::from_secs(2);
 
 /// Starts jobs on waiting threads when there are any, on new threads otherwise.
 #[derive(Debug)]

@@ -80,7 +80,7 @@ impl Default for Args {
             action: Action::Serve,
             mode: Mode::Echo,
             max_conns: 16384,
-            ping_ms: 0,
+            ping_ms: 60_000,
             max_message_size: 64 << 20,
             origins: Vec::new(),
             same_origin: false,
@@ -128,7 +128,8 @@ listening:
   --address ADDR         address to listen on (default {address})
   --port N               port to listen on (default {port})
   --maxconns N           most connections at once, 503 beyond (default {max_conns})
-  --pingms MS            keepalive ping interval, 0 for none (default {ping_ms})
+  --pingms MS            ping a peer silent this long, drop it after twice as
+                         long; any byte counts; 0 for never (default {ping_ms})
   --maxmessagesize BYTES largest message, close 1009 beyond (default {max_message_size})
 
 policy:
