@@ -49,10 +49,7 @@ impl Head {
     /// assert_eq!(head.header("Host"), Some("a"));
     /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+        first_value(&self.headers, name)
     }
 
     /// Every value of header `name`, in order.
@@ -74,11 +71,7 @@ impl Head {
     /// Whether any value of header `name`, read as a comma-separated list, holds
     /// `token` (case-insensitive): `Connection: keep-alive, Upgrade` holds `upgrade`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .flat_map(|h| h.value.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+        holds_token(&self.headers, name, token)
     }
 
     /// The comma-separated elements of every value of header `name`, trimmed, empty
@@ -99,6 +92,24 @@ impl Head {
     pub fn query(&self) -> &str {
         self.target.split_once('?').map_or("", |(_, q)| q)
     }
+}
+
+/// The first value of header `name` (names compare case-insensitively, RFC 9110 §5.1).
+fn first_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// Whether any value of header `name`, read as a comma-separated list (RFC 9110
+/// §5.6.1), holds `token`, case-insensitively.
+fn holds_token(headers: &[Header], name: &str, token: &str) -> bool {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .flat_map(|h| h.value.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 /// The outcome of parsing the bytes received so far.
@@ -398,19 +409,12 @@ pub struct ResponseHead {
 impl ResponseHead {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+        first_value(&self.headers, name)
     }
 
     /// Whether header `name`, read as a comma-separated list, holds `token`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .flat_map(|h| h.value.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+        holds_token(&self.headers, name, token)
     }
 }
 
