@@ -8,6 +8,9 @@
 //! makes the kernel interrupt every other core to flush their page tables), and
 //! the wake-up of a brand-new task. Handing a connection to a waiting thread costs
 //! one lock and one wake-up.
+//!
+//! One consequence for handlers: a `thread_local!` value set while serving one
+//! connection is still there when the same thread serves the next.
 
 use std::collections::VecDeque;
 use std::io;
