@@ -251,6 +251,7 @@ pub mod random;
 pub mod server;
 pub mod socket;
 pub mod tap;
+mod thread_cache;
 pub mod utf8;
 
 pub use echo::echo;
@@ -258,6 +259,6 @@ pub use error::{Error, Result, Violation};
 pub use handshake::rfc6455::accept_key;
 pub use handshake::{OriginPolicy, Request, Variant};
 pub use message::{CloseCode, CloseFrame, Message, MessageRef};
-pub use message_reader::{Limits, Role};
+pub use message_reader::{Limits, Part, Piece, Role};
 pub use server::{Config, HandlerResult, Server, ServerHandle, SharedTcpStream};
 pub use socket::{CloseState, Reader, TryClone, WebSocket, Writer};

@@ -48,6 +48,38 @@ const FIRST_GROWTH: usize = 64 * 1024;
 /// (from a big message) is given back once that message has been delivered.
 const RETAINED_CAPACITY: usize = 2 << 20;
 
+/// What the previous call handed out, and so what the next call must clear first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivered {
+    Nothing,
+    /// A whole message, or the last piece of one.
+    Message,
+    /// A piece of a message that goes on.
+    Piece,
+}
+
+/// A piece of a large binary message, handed out before the message is complete so
+/// that a relay (the echo) can pass it on while the rest is still arriving, and so
+/// that holding the message never takes more memory than one piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// The next bytes of the message, unmasked.
+    pub data: &'a [u8],
+    /// This is the message's first piece.
+    pub first: bool,
+    /// This is the message's last piece.
+    pub last: bool,
+}
+
+/// What [`MessageReader::read_part`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// A complete message, as [`MessageReader::read`] returns it.
+    Message(MessageRef<'a>),
+    /// A piece of a binary message too large to wait for.
+    Piece(Piece<'a>),
+}
+
 /// The frame whose payload is being read.
 #[derive(Debug, Clone, Copy)]
 struct FrameInProgress {
@@ -73,10 +105,11 @@ pub struct MessageReader {
     /// its high-water mark, so refilling it needs no zeroing.
     data: Vec<u8>,
     data_len: usize,
+    /// Bytes of the message in progress already handed out as pieces.
+    streamed: usize,
     control: Vec<u8>,
     utf8: Utf8Progress,
-    /// The last call returned a data message, to be cleared on the next call.
-    delivered: bool,
+    delivered: Delivered,
 }
 
 impl MessageReader {
@@ -91,9 +124,10 @@ impl MessageReader {
             message: None,
             data: Vec::new(),
             data_len: 0,
+            streamed: 0,
             control: Vec::with_capacity(125),
             utf8: Utf8Progress::default(),
-            delivered: false,
+            delivered: Delivered::Nothing,
         }
     }
 
@@ -106,13 +140,34 @@ impl MessageReader {
     /// Reads until one message (data or control) is complete and returns it, borrowed
     /// from the reader's buffers.
     pub fn read<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<MessageRef<'_>> {
-        if self.delivered {
-            self.delivered = false;
-            self.message = None;
-            self.data_len = 0;
-            self.utf8.reset();
-            if self.data.capacity() > RETAINED_CAPACITY {
-                self.data = Vec::new();
+        match self.read_part(stream, usize::MAX)? {
+            Part::Message(message) => Ok(message),
+            Part::Piece(_) => unreachable!("a piece is cut at usize::MAX bytes only"),
+        }
+    }
+
+    /// Like [`read`](MessageReader::read), but a binary message longer than
+    /// `piece_size` comes out in pieces of `piece_size` bytes (the last one shorter)
+    /// as soon as each has arrived. Text is always whole: it is valid UTF-8 only once
+    /// complete. Control frames between the fragments of a message come out whole.
+    /// A `piece_size` of 0 counts as 1.
+    pub fn read_part<R: Read + ?Sized>(
+        &mut self,
+        stream: &mut R,
+        piece_size: usize,
+    ) -> Result<Part<'_>> {
+        let piece_size = piece_size.max(1);
+        match std::mem::replace(&mut self.delivered, Delivered::Nothing) {
+            Delivered::Nothing => {}
+            Delivered::Piece => self.data_len = 0,
+            Delivered::Message => {
+                self.message = None;
+                self.data_len = 0;
+                self.streamed = 0;
+                self.utf8.reset();
+                if self.data.capacity() > RETAINED_CAPACITY {
+                    self.data = Vec::new();
+                }
             }
         }
         loop {
@@ -120,27 +175,42 @@ impl MessageReader {
                 let header = self.read_header(stream)?;
                 self.frame = Some(self.start_frame(header)?);
             }
-            self.read_payload(stream)?;
-            let Some(frame) = self.frame.take() else {
+            let piece_ready = self.read_payload(stream, piece_size)?;
+            let Some(frame) = self.frame else {
                 continue;
             };
-            if frame.opcode.is_control() {
-                return self.control_message(frame.opcode);
+            if frame.remaining == 0 {
+                self.frame = None;
+                if frame.opcode.is_control() {
+                    return self.control_message(frame.opcode).map(Part::Message);
+                }
             }
-            if frame.fin {
-                self.delivered = true;
+            let ends_message = frame.remaining == 0 && frame.fin;
+            if ends_message && self.streamed == 0 {
+                self.delivered = Delivered::Message;
                 let payload = &self.data[..self.data_len];
                 return match self.message {
                     Some(Opcode::Text) => {
-                        if !self.utf8.is_complete(payload) {
-                            return Err(Violation::InvalidUtf8.into());
-                        }
                         let text = std::str::from_utf8(payload)
                             .map_err(|_| Error::Protocol(Violation::InvalidUtf8))?;
-                        Ok(MessageRef::Text(text))
+                        Ok(Part::Message(MessageRef::Text(text)))
                     }
-                    _ => Ok(MessageRef::Binary(payload)),
+                    _ => Ok(Part::Message(MessageRef::Binary(payload))),
                 };
+            }
+            if piece_ready || ends_message {
+                let first = self.streamed == 0;
+                self.streamed += self.data_len;
+                self.delivered = if ends_message {
+                    Delivered::Message
+                } else {
+                    Delivered::Piece
+                };
+                return Ok(Part::Piece(Piece {
+                    data: &self.data[..self.data_len],
+                    first,
+                    last: ends_message,
+                }));
             }
         }
     }
@@ -191,7 +261,8 @@ impl MessageReader {
             if h.len > self.limits.max_frame_size as u64 {
                 return Err(Violation::FrameTooLarge);
             }
-            if h.len > (self.limits.max_message_size - self.data_len) as u64 {
+            let so_far = self.streamed + self.data_len;
+            if h.len > (self.limits.max_message_size - so_far) as u64 {
                 return Err(Violation::MessageTooLarge);
             }
         }
@@ -205,13 +276,25 @@ impl MessageReader {
     }
 
     /// Reads the current frame's payload to its end, unmasking and checking UTF-8 as
-    /// each piece lands.
-    fn read_payload<R: Read + ?Sized>(&mut self, stream: &mut R) -> Result<()> {
+    /// each piece lands. Returns true if it stopped early because a binary message
+    /// has `piece_size` bytes waiting.
+    fn read_payload<R: Read + ?Sized>(
+        &mut self,
+        stream: &mut R,
+        piece_size: usize,
+    ) -> Result<bool> {
         let Some(frame) = self.frame.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
+        let cut = !frame.opcode.is_control() && self.message == Some(Opcode::Binary);
         while frame.remaining > 0 {
-            let want = usize::try_from(frame.remaining).unwrap_or(usize::MAX);
+            if cut && self.data_len >= piece_size {
+                return Ok(true);
+            }
+            let mut want = usize::try_from(frame.remaining).unwrap_or(usize::MAX);
+            if cut {
+                want = want.min(piece_size - self.data_len);
+            }
             let (buf, at) = if frame.opcode.is_control() {
                 let at = self.control.len();
                 self.control.resize(at + want, 0);
@@ -259,14 +342,18 @@ impl MessageReader {
                 self.control.truncate(at + n);
             } else {
                 self.data_len += n;
+                // The chunk that completes a text message is left to the final
+                // whole-message check, which is needed anyway to hand out a `&str`.
+                let completes_message = frame.remaining == 0 && frame.fin;
                 if self.message == Some(Opcode::Text)
+                    && !completes_message
                     && self.utf8.check(&self.data[..self.data_len]).is_err()
                 {
                     return Err(Violation::InvalidUtf8.into());
                 }
             }
         }
-        Ok(())
+        Ok(cut && self.data_len >= piece_size)
     }
 
     fn control_message(&self, opcode: Opcode) -> Result<MessageRef<'_>> {
@@ -302,5 +389,109 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<Option<(CloseCode, &str)>, 
             let reason = std::str::from_utf8(reason).map_err(|_| Violation::CloseReasonNotUtf8)?;
             Ok(Some((code, reason)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{encode_header, MAX_HEADER_LEN};
+
+    /// A masked client frame.
+    fn frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(&mut header, fin, opcode, payload.len() as u64, Some(key));
+        let mut out = header[..n].to_vec();
+        out.extend_from_slice(payload);
+        apply_mask(&mut out[n..], key, 0);
+        out
+    }
+
+    fn reader() -> MessageReader {
+        MessageReader::new(Role::Server, Limits::default(), &[])
+    }
+
+    /// Collects what `read_part` yields until the stream ends.
+    fn parts(wire: &[u8], piece_size: usize) -> Vec<(String, Vec<u8>)> {
+        let mut r = reader();
+        let mut stream = wire;
+        let mut out = Vec::new();
+        while let Ok(part) = r.read_part(&mut stream, piece_size) {
+            out.push(match part {
+                Part::Message(MessageRef::Binary(b)) => ("binary".into(), b.to_vec()),
+                Part::Message(MessageRef::Text(t)) => ("text".into(), t.as_bytes().to_vec()),
+                Part::Message(MessageRef::Ping(p)) => ("ping".into(), p.to_vec()),
+                Part::Message(other) => (format!("{other:?}"), Vec::new()),
+                Part::Piece(p) => (
+                    format!("piece first={} last={}", p.first, p.last),
+                    p.data.to_vec(),
+                ),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn large_binary_comes_in_pieces_and_small_whole() {
+        let big: Vec<u8> = (0..2500u32).map(|i| i as u8).collect();
+        let mut wire = frame(true, Opcode::Binary, &big);
+        wire.extend(frame(true, Opcode::Binary, b"small"));
+        let got = parts(&wire, 1000);
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "piece first=true last=false",
+                "piece first=false last=false",
+                "piece first=false last=true",
+                "binary"
+            ]
+        );
+        let joined: Vec<u8> = got[..3].iter().flat_map(|(_, d)| d.clone()).collect();
+        assert_eq!(joined, big);
+        assert_eq!(got[3].1, b"small");
+    }
+
+    #[test]
+    fn pieces_cross_fragments_and_let_pings_through() {
+        let mut wire = frame(false, Opcode::Binary, &[1; 700]);
+        wire.extend(frame(true, Opcode::Ping, b"hi"));
+        wire.extend(frame(false, Opcode::Continuation, &[2; 700]));
+        wire.extend(frame(true, Opcode::Continuation, &[]));
+        let got = parts(&wire, 1000);
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ping",
+                "piece first=true last=false",
+                "piece first=false last=true"
+            ]
+        );
+        assert_eq!(got[1].1.len(), 1000);
+        assert_eq!(got[2].1, vec![2; 400]);
+    }
+
+    #[test]
+    fn text_is_never_cut_and_the_message_limit_counts_pieces() {
+        let text = "é".repeat(1000);
+        let got = parts(&frame(true, Opcode::Text, text.as_bytes()), 100);
+        assert_eq!(got, [("text".to_string(), text.into_bytes())]);
+
+        let limits = Limits {
+            max_frame_size: 1000,
+            max_message_size: 1500,
+        };
+        let mut r = MessageReader::new(Role::Server, limits, &[]);
+        let mut wire = frame(false, Opcode::Binary, &[0; 1000]);
+        wire.extend(frame(true, Opcode::Continuation, &[0; 600]));
+        let mut stream = &wire[..];
+        assert!(matches!(r.read_part(&mut stream, 500), Ok(Part::Piece(_))));
+        assert!(matches!(r.read_part(&mut stream, 500), Ok(Part::Piece(_))));
+        assert!(matches!(
+            r.read_part(&mut stream, 500),
+            Err(Error::Protocol(Violation::MessageTooLarge))
+        ));
     }
 }

@@ -11,6 +11,7 @@ use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
 use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
 use crate::tap::{FrameEvent, Tap};
+use crate::thread_cache::ThreadCache;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -193,6 +194,8 @@ struct Shared {
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, SharedTcpStream>>,
     shutting_down: AtomicBool,
+    /// Connection threads, reused: creating a thread costs more than a handshake.
+    threads: ThreadCache,
 }
 
 /// A WebSocket server, bound and ready to run.
@@ -306,6 +309,7 @@ impl Server {
     fn into_shared(self) -> (TcpListener, Arc<Shared>) {
         let shared = Arc::new(Shared {
             options: self.config.handshake_options(),
+            threads: ThreadCache::new(self.config.stack_size),
             config: self.config,
             handler: self.handler,
             http: self.http,
@@ -405,9 +409,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Writes one log line to stderr. The line is formatted first and written with one
+/// call: stderr is unbuffered, so `eprintln!` would make a system call for every
+/// formatted piece (a dozen for an address), and hold stderr's lock meanwhile.
 fn log(shared: &Shared, line: std::fmt::Arguments<'_>) {
     if shared.config.log {
-        eprintln!("stdws: {line}");
+        let line = format!("stdws: {line}\n");
+        let _ = io::stderr().write_all(line.as_bytes());
     }
 }
 
@@ -446,14 +454,12 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     let slot = Arc::new(Mutex::new(Some(stream)));
     let thread_slot = slot.clone();
     let thread_shared = shared.clone();
-    let spawned = thread::Builder::new()
-        .stack_size(shared.config.stack_size)
-        .spawn(move || {
-            let _counted = Counted(&thread_shared.active);
-            if let Some(stream) = lock(&thread_slot).take() {
-                serve(stream, peer, &thread_shared);
-            }
-        });
+    let spawned = shared.threads.spawn(move || {
+        let _counted = Counted(&thread_shared.active);
+        if let Some(stream) = lock(&thread_slot).take() {
+            serve(stream, peer, &thread_shared);
+        }
+    });
     if let Err(e) = spawned {
         shared.active.fetch_sub(1, Ordering::AcqRel);
         log(shared, format_args!("{peer}: cannot start a thread: {e}"));
@@ -614,7 +620,15 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
             reason_on_wire,
         );
     }
-    linger(&stream, config.close_timeout);
+    if close.sent().is_some() && close.received().is_some() {
+        // Both close frames went: "the server MUST close the underlying TCP
+        // connection immediately" (§5.5.1). The peer has nothing more to send, so no
+        // unread byte can turn our FIN into a reset, and waiting for the peer's FIN
+        // would only cost this thread another wake-up.
+        let _ = stream.shutdown(Shutdown::Write);
+    } else {
+        linger(&stream, config.close_timeout);
+    }
     log(
         shared,
         format_args!(

@@ -14,7 +14,7 @@ use crate::frame::{apply_mask, encode_header, Opcode, MAX_HEADER_LEN};
 use crate::handshake::Variant;
 use crate::hixie_frame::{self, HixieReader};
 use crate::message::{CloseCode, Message, MessageRef};
-use crate::message_reader::{Limits, MessageReader, Role};
+use crate::message_reader::{Limits, MessageReader, Part, Piece, Role};
 use crate::random::Random;
 use std::io::{self, IoSlice, Read, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -128,6 +128,28 @@ impl Codec {
             close.mark_received(c.map(|(code, _)| code));
         }
         Ok(message)
+    }
+
+    /// Like `read`, but large binary messages come in pieces (RFC 6455 only).
+    fn read_part<R: Read + ?Sized>(
+        &mut self,
+        stream: &mut R,
+        close: &CloseState,
+        piece_size: usize,
+    ) -> Result<Part<'_>> {
+        match self {
+            Codec::Rfc6455(r) => {
+                if close.received().is_some() {
+                    return Err(Error::Closed);
+                }
+                let part = r.read_part(stream, piece_size)?;
+                if let Part::Message(MessageRef::Close(c)) = part {
+                    close.mark_received(c.map(|(code, _)| code));
+                }
+                Ok(part)
+            }
+            Codec::Hixie76(_) => self.read(stream, close).map(Part::Message),
+        }
     }
 
     fn has_buffered_input(&self) -> bool {
@@ -259,9 +281,11 @@ impl FrameWriter {
         }
         match (self.variant, msg) {
             (Variant::Rfc6455, MessageRef::Text(t)) => {
-                self.push_frame(w, Opcode::Text, t.as_bytes())?
+                self.push_frame(w, Opcode::Text, t.as_bytes(), true)?
             }
-            (Variant::Rfc6455, MessageRef::Binary(b)) => self.push_frame(w, Opcode::Binary, b)?,
+            (Variant::Rfc6455, MessageRef::Binary(b)) => {
+                self.push_frame(w, Opcode::Binary, b, true)?
+            }
             (Variant::Rfc6455, MessageRef::Ping(p)) => self.push_control(w, Opcode::Ping, p)?,
             (Variant::Rfc6455, MessageRef::Pong(p)) => self.push_control(w, Opcode::Pong, p)?,
             (Variant::Hixie76, MessageRef::Text(t)) => hixie_frame::encode_text(&mut self.out, t),
@@ -269,6 +293,27 @@ impl FrameWriter {
             (_, MessageRef::Close(_)) => unreachable!("close frames are handled above"),
         }
         if flush || self.out.len() >= OUTPUT_HIGH_WATER {
+            self.flush(w)?;
+        }
+        Ok(())
+    }
+
+    /// One piece of a binary message as its own frame (§5.4): a binary frame for the
+    /// first piece, continuation frames after it, FIN on the last.
+    fn send_piece<W: Write + ?Sized>(&mut self, w: &mut W, piece: Piece<'_>) -> Result<()> {
+        if self.close.sent().is_some() {
+            return Err(Error::Closed);
+        }
+        if self.variant == Variant::Hixie76 {
+            return Err(Error::BinaryOnHixie76);
+        }
+        let opcode = if piece.first {
+            Opcode::Binary
+        } else {
+            Opcode::Continuation
+        };
+        self.push_frame(w, opcode, piece.data, piece.last)?;
+        if self.out.len() >= OUTPUT_HIGH_WATER {
             self.flush(w)?;
         }
         Ok(())
@@ -283,19 +328,20 @@ impl FrameWriter {
         if payload.len() > 125 {
             return Err(Error::ControlPayloadTooLong);
         }
-        self.push_frame(w, opcode, payload)
+        self.push_frame(w, opcode, payload, true)
     }
 
-    /// One complete frame (FIN set): the header and payload leave together.
+    /// One frame: the header and payload leave together.
     fn push_frame<W: Write + ?Sized>(
         &mut self,
         w: &mut W,
         opcode: Opcode,
         payload: &[u8],
+        fin: bool,
     ) -> Result<()> {
         let mask = self.random.as_mut().map(Random::mask);
         let mut header = [0u8; MAX_HEADER_LEN];
-        let n = encode_header(&mut header, true, opcode, payload.len() as u64, mask);
+        let n = encode_header(&mut header, fin, opcode, payload.len() as u64, mask);
         if mask.is_none() && payload.len() > DIRECT_WRITE_THRESHOLD {
             let queued = std::mem::take(&mut self.out);
             let result = write_all_vectored(
@@ -353,7 +399,7 @@ impl FrameWriter {
                         2 + reason.len()
                     }
                 };
-                self.push_frame(w, Opcode::Close, &payload[..len])?;
+                self.push_frame(w, Opcode::Close, &payload[..len], true)?;
             }
         }
         self.flush(w)
@@ -570,14 +616,31 @@ impl<S: Read + Write> Reader<S> {
 
     /// Reads the next message, borrowed from the internal buffer (no allocation).
     pub fn read_ref(&mut self) -> Result<MessageRef<'_>> {
+        match self.read_part_ref(usize::MAX)? {
+            Part::Message(message) => Ok(message),
+            Part::Piece(_) => unreachable!("a piece is cut at usize::MAX bytes only"),
+        }
+    }
+
+    /// Like [`read_ref`](Reader::read_ref), but a binary message longer than
+    /// `piece_size` comes out in pieces as it arrives, so it can be passed on
+    /// (with [`Writer::feed_piece`]) before its end is in, and never needs more than
+    /// one piece of memory. Text messages and hixie-76 always come whole.
+    pub fn read_part_ref(&mut self, piece_size: usize) -> Result<Part<'_>> {
         let writer = &self.writer;
         let mut watched = Watched {
             stream: &mut self.stream,
             keepalive: &mut self.keepalive,
             ping: |_: &mut S| writer.with(|f, s| f.keepalive_ping(s)),
         };
-        let result = self.codec.read(&mut watched, &self.close);
-        if let Some(answer) = answer_for(&result) {
+        let result = self.codec.read_part(&mut watched, &self.close, piece_size);
+        let answer = match &result {
+            Ok(Part::Message(m)) => answer_for(&Ok(*m)),
+            Ok(Part::Piece(_)) => None,
+            Err(Error::Protocol(v)) => Some(Answer::Fail(*v)),
+            Err(_) => None,
+        };
+        if let Some(answer) = answer {
             let sent = self.writer.lock().answer(answer);
             if let (Ok(_), Err(e), Answer::Pong(_)) = (&result, sent, answer) {
                 return Err(e);
@@ -666,6 +729,13 @@ impl<S: Write> Writer<S> {
     /// to gather) so many answers leave in one system call.
     pub fn feed_ref(&self, msg: MessageRef<'_>) -> Result<()> {
         self.with(|f, s| f.send(s, msg, false))
+    }
+
+    /// Queues one piece from [`Reader::read_part_ref`] as its own frame (RFC 6455
+    /// §5.4 fragmentation); pieces of more than 16 KiB are written at once. Send the
+    /// pieces of a message in order, with no other data message between them.
+    pub fn feed_piece(&self, piece: Piece<'_>) -> Result<()> {
+        self.with(|f, s| f.send_piece(s, piece))
     }
 
     /// Writes everything queued by [`feed_ref`](Writer::feed_ref).

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The benchmark in one command (about 2 minutes; not a test, CI never runs it).
+#
+# Starts the stdws echo server and a raw TCP echo (examples/tcp_echo.rs) on
+# 127.0.0.1, drives them with examples/loadgen.rs (built on stdws::client), and
+# prints each scenario with the ratio to raw TCP where one exists:
+#   small      50 connections, 16 messages of 64 B in flight each: msgs/s, server CPU/msg
+#   large1/4   1 or 4 connections, 1 MiB messages, 2 in flight: MB/s vs raw TCP
+#   handshake  8 threads: connect, upgrade, close handshake, server FIN: per second
+#   idle       IDLE_N idle upgraded connections: server RSS added per connection
+#   size       the stripped size-profile binary (cargo build --profile small)
+# Every load loop stops by time (SECS per scenario, plus a bounded drain) and count.
+# Each scenario gets a fresh server. Numbers from one machine that is also doing other
+# work are noisy: compare ratios within one run, not across runs.
+#
+# env: SECS=5 IDLE_N=5000 PORT=19700 SKIP_SIZE= (set SKIP_SIZE=1 to skip the LTO build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${SECS:-5} IDLE_N=${IDLE_N:-5000} PORT=${PORT:-19700}
+STDWS=target/release/stdws
+TCP_ECHO=target/release/examples/tcp_echo
+LOADGEN=target/release/examples/loadgen
+
+echo "building (release: stdws, loadgen, tcp_echo)..." >&2
+cargo build --release --quiet --bin stdws --example loadgen --example tcp_echo
+
+# idle needs IDLE_N sockets on each side of the loopback
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE_N + 100)) ]; then
+    echo "bench.sh: ulimit -n is $(ulimit -n); lowering IDLE_N to fit" >&2
+    IDLE_N=$(($(ulimit -n) - 100))
+fi
+
+SERVER_PID=''
+start() { # start <stdws|tcp>: a fresh server on $PORT, waits until it accepts
+    PORT=$((PORT + 1))
+    case $1 in
+        stdws) "$STDWS" --port "$PORT" 2>/dev/null & ;; # default flags (one log line per connection)
+        tcp) "$TCP_ECHO" --port "$PORT" & ;;
+    esac
+    SERVER_PID=$!
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench.sh: server $1 did not start on port $PORT" >&2
+    exit 1
+}
+stop() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=''
+}
+trap stop EXIT
+
+# run <server> <loadgen args...>: prints the RESULT line's name=value pairs
+run() {
+    local server=$1
+    shift
+    start "$server"
+    local out
+    out=$(timeout $((SECS + 150)) "$LOADGEN" "$@" --port "$PORT" --pid "$SERVER_PID" --secs "$SECS") ||
+        { stop; echo "bench.sh: loadgen $* failed against $server" >&2; exit 1; }
+    stop
+    echo "$out" | sed -n 's/^RESULT [a-z]* //p'
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+echo "# stdws bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "# server and load generator share the machine; SECS=$SECS IDLE_N=$IDLE_N"
+printf '%-10s %-44s %s\n' scenario stdws "raw TCP echo (stdws / raw)"
+
+r=$(run stdws small --conns 50 --window 16 --size 64)
+printf '%-10s %-44s %s\n' small "$(field "$r" msgs_s) msgs/s, $(field "$r" cpu_us_msg) us CPU/msg" "-"
+
+for conns in 1 4; do
+    w=$(run stdws large --conns $conns --window 2 --size 1048576)
+    t=$(run tcp large --conns $conns --window 2 --size 1048576 --raw)
+    printf '%-10s %-44s %s\n' "large$conns" \
+        "$(field "$w" mb_s) MB/s, $(field "$w" cpu_us_msg) us CPU/MiB" \
+        "$(field "$t" mb_s) MB/s ($(ratio "$(field "$w" mb_s)" "$(field "$t" mb_s)")x)"
+done
+
+r=$(run stdws handshake --threads 8)
+printf '%-10s %-44s %s\n' handshake "$(field "$r" hs_s) /s, $(field "$r" cpu_us_hs) us CPU each" "-"
+
+w=$(run stdws idle --n "$IDLE_N")
+t=$(run tcp idle --n "$IDLE_N" --raw)
+printf '%-10s %-44s %s\n' idle \
+    "$(field "$w" kib_conn) KiB/conn ($(field "$w" rss_mib) MiB RSS at $IDLE_N)" \
+    "$(field "$t" kib_conn) KiB/conn ($(ratio "$(field "$w" kib_conn)" "$(field "$t" kib_conn)")x)"
+
+if [ -z "${SKIP_SIZE:-}" ]; then
+    echo "building the size profile (LTO, takes a minute)..." >&2
+    cargo build --profile small --quiet --bin stdws
+    printf '%-10s %s\n' size "$(stat -c %s target/small/stdws) bytes ($(($(stat -c %s target/small/stdws) / 1024)) KiB), target/small/stdws"
+fi
