@@ -10,7 +10,7 @@ use common::*;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use stdws::{Config, OriginPolicy, Server, ServerHandle};
+use stdws::{Config, OriginPolicy, ServerHandle};
 
 /// How long the test servers give a handshake: long enough for any machine to send a
 /// head in one go, short enough that the timeout rows stay quick.
@@ -635,24 +635,14 @@ fn at_the_connection_cap_the_next_client_gets_503_then_is_served_once_there_is_r
 
 #[test]
 fn handler_error_or_panic_closes_only_its_connection_with_1011() {
-    let server = Server::bind(
-        "127.0.0.1:0",
-        Config {
-            log: false,
-            ..Config::default()
-        },
-    )
-    .unwrap()
-    .on_connection(|mut ws, _| loop {
+    let server = handler_server(|mut ws, _| loop {
         match ws.read()? {
             stdws::Message::Text(t) if t == "error" => return Err("the handler failed".into()),
             stdws::Message::Text(t) if t == "panic" => panic!("the handler panicked"),
             stdws::Message::Close(_) => return Ok(()),
             m => ws.send(m)?,
         }
-    })
-    .spawn()
-    .unwrap();
+    });
     let addr = server.local_addr();
     let mut bystander = open_rfc(addr, "/bystander");
     for (what, hixie) in [

@@ -14,15 +14,6 @@ use stdws::Config;
 
 const DRIBBLERS: usize = 200;
 
-/// An echo round trip on a fresh connection, handshake included.
-fn timed_echo(addr: std::net::SocketAddr) -> Duration {
-    let started = Instant::now();
-    let mut s = open_rfc(addr, "/normal");
-    s.write_all(&masked(0x1, b"on time")).unwrap();
-    assert_eq!(read_frame(&mut s), (true, 0x1, b"on time".to_vec()));
-    started.elapsed()
-}
-
 #[test]
 fn a_normal_client_is_served_within_2_s_among_200_clients_dribbling_their_heads() {
     let server = echo_server(Config::default());

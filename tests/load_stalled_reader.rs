@@ -10,15 +10,6 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 use stdws::Config;
 
-/// An echo round trip on a fresh connection, handshake included.
-fn timed_echo(addr: std::net::SocketAddr) -> Duration {
-    let started = Instant::now();
-    let mut s = open_rfc(addr, "/normal");
-    s.write_all(&masked(0x1, b"on time")).unwrap();
-    assert_eq!(read_frame(&mut s), (true, 0x1, b"on time".to_vec()));
-    started.elapsed()
-}
-
 #[test]
 fn a_client_that_stops_reading_is_dropped_and_holds_up_no_one() {
     let write_timeout = Duration::from_millis(800);

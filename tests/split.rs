@@ -7,19 +7,11 @@ use common::*;
 use std::io::Write;
 use std::thread;
 use std::time::Duration;
-use stdws::{Config, Message, Server};
+use stdws::Message;
 
 #[test]
 fn writer_sends_while_reader_is_blocked() {
-    let server = Server::bind(
-        "127.0.0.1:0",
-        Config {
-            log: false,
-            ..Config::default()
-        },
-    )
-    .unwrap()
-    .on_connection(|ws, _| {
+    let server = handler_server(|ws, _| {
         let (mut reader, writer) = ws.split()?;
         let ticker = thread::spawn(move || {
             for i in 0..50 {
@@ -37,9 +29,7 @@ fn writer_sends_while_reader_is_blocked() {
         }
         ticker.join().ok();
         Ok(())
-    })
-    .spawn()
-    .unwrap();
+    });
     let mut s = open_rfc(server.local_addr(), "/");
     let mut ticks = 0;
     let mut pong_seen = false;
@@ -62,31 +52,4 @@ fn writer_sends_while_reader_is_blocked() {
     assert!(pong_seen, "the pong went out between the ticks");
     s.write_all(&masked(0x8, &close_payload(1000, ""))).unwrap();
     assert_eq!(read_close(&mut s), Some(1000));
-}
-
-#[test]
-fn handler_error_and_panic_close_with_1011() {
-    let server = Server::bind(
-        "127.0.0.1:0",
-        Config {
-            log: false,
-            ..Config::default()
-        },
-    )
-    .unwrap()
-    .on_connection(|mut ws, request| {
-        ws.read()?;
-        if request.path() == "/panic" {
-            panic!("handler panicked on purpose");
-        }
-        Err("handler failed on purpose".into())
-    })
-    .spawn()
-    .unwrap();
-    for path in ["/error", "/panic"] {
-        let mut s = open_rfc(server.local_addr(), path);
-        s.write_all(&masked(0x1, b"go")).unwrap();
-        assert_eq!(read_close(&mut s), Some(1011), "{path}");
-        assert!(server_closed(&mut s));
-    }
 }

@@ -27,6 +27,36 @@ pub fn echo_server(config: Config) -> ServerHandle {
     .expect("spawn")
 }
 
+/// A server running `handler` for every connection, quiet, on an ephemeral port.
+pub fn handler_server<F>(handler: F) -> ServerHandle
+where
+    F: Fn(stdws::WebSocket<stdws::SharedTcpStream>, &stdws::Request) -> stdws::HandlerResult
+        + Send
+        + Sync
+        + 'static,
+{
+    Server::bind(
+        "127.0.0.1:0",
+        Config {
+            log: false,
+            ..Config::default()
+        },
+    )
+    .expect("bind")
+    .on_connection(handler)
+    .spawn()
+    .expect("spawn")
+}
+
+/// An echo round trip on a fresh connection, handshake included: how long it took.
+pub fn timed_echo(addr: SocketAddr) -> Duration {
+    let started = std::time::Instant::now();
+    let mut s = open_rfc(addr, "/normal");
+    s.write_all(&masked(0x1, b"on time")).unwrap();
+    assert_eq!(read_frame(&mut s), (true, 0x1, b"on time".to_vec()));
+    started.elapsed()
+}
+
 /// A TCP connection to `addr` with read and write timeouts.
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect");
