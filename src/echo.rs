@@ -2,17 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::message::MessageRef;
-use crate::message_reader::Part;
 use crate::socket::{TryClone, WebSocket};
 use std::io::{Read, Write};
-
-/// Binary messages longer than this are echoed piece by piece as they arrive.
-///
-/// Measured, not guessed: with 1 MiB messages, echoing whole messages cost about twice
-/// a raw TCP echo's CPU per byte, nearly all of it in the kernel's copies, because
-/// each message sat in socket and message buffers long enough to leave the cache.
-/// 256 KiB pieces helped little; 64 KiB pieces brought the cost close to raw TCP's.
-const PIECE_SIZE: usize = 64 * 1024;
 
 /// Echoes until the peer closes. Returns `Ok` after a clean close handshake.
 ///
@@ -20,10 +11,13 @@ const PIECE_SIZE: usize = 64 * 1024;
 /// more input is already buffered, answers are queued and then written together:
 /// a client that pipelines many small messages gets many echoes per system call.
 ///
-/// A binary message longer than 64 KiB goes back as a fragmented message (RFC 6455
-/// §5.4), one fragment per 64 KiB received: the echo flows while the message is
-/// still arriving, as a TCP echo would, and the connection never holds more than
-/// one piece of it. Text always goes back whole, once it is known to be valid UTF-8.
+/// A message goes back only once it has arrived whole. Echoing a large binary message
+/// piece by piece as it arrives ([`Reader::read_part_ref`]) is faster, but it
+/// deadlocks a client that sends a whole large message before it starts reading:
+/// its receive buffer fills, the server blocks writing and stops reading, and the
+/// client blocks sending. Echo must work for the simplest client, so it waits.
+///
+/// [`Reader::read_part_ref`]: crate::Reader::read_part_ref
 ///
 /// ```
 /// let config = stdws::Config { log: false, ..Default::default() };
@@ -38,13 +32,12 @@ const PIECE_SIZE: usize = 64 * 1024;
 pub fn echo<S: Read + Write + TryClone>(ws: WebSocket<S>) -> Result<()> {
     let (mut reader, writer) = ws.split()?;
     loop {
-        match reader.read_part_ref(PIECE_SIZE) {
-            Ok(Part::Message(message @ (MessageRef::Text(_) | MessageRef::Binary(_)))) => {
+        match reader.read_ref() {
+            Ok(message @ (MessageRef::Text(_) | MessageRef::Binary(_))) => {
                 writer.feed_ref(message)?;
             }
-            Ok(Part::Piece(piece)) => writer.feed_piece(piece)?,
-            Ok(Part::Message(MessageRef::Close(_))) | Err(Error::Closed) => return writer.flush(),
-            Ok(Part::Message(MessageRef::Ping(_) | MessageRef::Pong(_))) => {}
+            Ok(MessageRef::Close(_)) | Err(Error::Closed) => return writer.flush(),
+            Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => {}
             Err(e) => {
                 let _ = writer.flush();
                 return Err(e);

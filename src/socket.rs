@@ -626,6 +626,11 @@ impl<S: Read + Write> Reader<S> {
     /// `piece_size` comes out in pieces as it arrives, so it can be passed on
     /// (with [`Writer::feed_piece`]) before its end is in, and never needs more than
     /// one piece of memory. Text messages and hixie-76 always come whole.
+    ///
+    /// Passing pieces back to the same peer while its message is still arriving
+    /// needs a peer that reads while it sends: one that sends a whole large message
+    /// before reading fills its own receive buffer, and both sides then block
+    /// writing. [`echo`](crate::echo) therefore reads whole messages.
     pub fn read_part_ref(&mut self, piece_size: usize) -> Result<Part<'_>> {
         let writer = &self.writer;
         let mut watched = Watched {

@@ -273,3 +273,24 @@ fn handshake_refusals_carry_their_status() {
     }
     assert_still_serving(server.local_addr());
 }
+
+#[test]
+fn a_client_that_sends_a_whole_large_message_before_reading_gets_its_echo() {
+    // The simplest client: write everything, then read. An echo that answers while the
+    // message is still arriving would block on this client's full receive buffer while
+    // the client blocks sending: both would wait for the write timeout.
+    let server = echo_server(Config::default());
+    let mut s = open_rfc(server.local_addr(), "/");
+    let blob: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
+    s.write_all(&masked(0x2, &blob))
+        .expect("the whole message is sent");
+    let mut echoed = Vec::new();
+    loop {
+        let (fin, _, payload) = read_frame(&mut s);
+        echoed.extend_from_slice(&payload);
+        if fin {
+            break;
+        }
+    }
+    assert!(echoed == blob, "16 MiB echoed byte for byte");
+}
