@@ -180,6 +180,24 @@ fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, UsageError> {
         .map_err(|_| UsageError(format!("{flag}: '{v}' is not a valid number")))
 }
 
+/// A list that must name something: an empty `--origin ""` would silently allow
+/// every origin.
+fn non_empty_list(flag: &str, v: &str) -> Result<Vec<String>, UsageError> {
+    let items = list(v);
+    if items.is_empty() {
+        return Err(UsageError(format!("{flag} needs at least one value")));
+    }
+    Ok(items)
+}
+
+/// An HTTP token (RFC 9110 §5.6.2), which is what a subprotocol name must be
+/// (RFC 6455 §4.1).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 fn list(v: &str) -> Vec<String> {
     v.split(',')
         .map(str::trim)
@@ -212,11 +230,16 @@ where
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
+        // A separate value may not look like a flag: `--passenv --` is a mistake, not
+        // an empty list (`--flag=--x` passes such a value on purpose).
         let mut value = || -> Result<String, UsageError> {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+            match inline.clone().or_else(|| it.next()) {
+                Some(v) if inline.is_none() && v.starts_with("--") => Err(UsageError(format!(
+                    "{flag} needs a value, not '{v}' (use {flag}={v} if you mean it)"
+                ))),
+                Some(v) => Ok(v),
+                None => Err(UsageError(format!("{flag} needs a value"))),
+            }
         };
         match flag.as_str() {
             "--address" => args.address = value()?,
@@ -224,8 +247,15 @@ where
             "--maxconns" => args.max_conns = number(&flag, &value()?)?,
             "--pingms" => args.ping_ms = number(&flag, &value()?)?,
             "--maxmessagesize" => args.max_message_size = number(&flag, &value()?)?,
-            "--origin" => args.origins = list(&value()?),
-            "--protocol" => args.protocols = list(&value()?),
+            "--origin" => args.origins = non_empty_list(&flag, &value()?)?,
+            "--protocol" => {
+                args.protocols = non_empty_list(&flag, &value()?)?;
+                if let Some(bad) = args.protocols.iter().find(|p| !is_token(p)) {
+                    return Err(UsageError(format!(
+                        "--protocol: '{bad}' is not a valid subprotocol token"
+                    )));
+                }
+            }
             "--staticdir" => args.static_dir = Some(PathBuf::from(value()?)),
             "--maxforks" => args.max_forks = number(&flag, &value()?)?,
             "--closems" => args.close_ms = number(&flag, &value()?)?,
@@ -252,6 +282,11 @@ where
             _ => return Err(UsageError(format!("unknown argument '{arg}' (try --help)"))),
         }
     }
+    if args.same_origin && !args.origins.is_empty() {
+        return Err(UsageError(
+            "--sameorigin and --origin cannot be used together".into(),
+        ));
+    }
     if args.max_conns == 0 {
         return Err(UsageError("--maxconns must be at least 1".into()));
     }
@@ -274,6 +309,11 @@ where
         },
         (false, None) => Mode::Echo,
     };
+    if args.binary && !matches!(args.mode, Mode::Exec { .. }) {
+        return Err(UsageError(
+            "--binary applies to exec mode only (give a PROGRAM)".into(),
+        ));
+    }
     Ok(args)
 }
 
@@ -331,6 +371,11 @@ mod tests {
             &["--maxconns", "0"],
             &["--maxforks", "0"],
             &["--binary=yes"],
+            &["--origin", ""],
+            &["--protocol", "a b"],
+            &["--passenv", "--", "sh"],
+            &["--sameorigin", "--origin", "http://a"],
+            &["--binary"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
         }
