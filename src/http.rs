@@ -303,14 +303,28 @@ fn parse_header_line(line: &[u8]) -> Result<Header, HeadError> {
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
         return Err(bad("invalid header name"));
     }
-    let value = line[colon + 1..].trim_ascii();
-    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+    // Checked before trimming, so a bare CR or a form feed at either end of the value
+    // is refused like one in the middle (RFC 9112 §2.2: a bare CR is invalid).
+    let raw = &line[colon + 1..];
+    if raw.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7F) {
         return Err(bad("control character in a header value"));
     }
+    // Only optional whitespace, SP and HTAB, surrounds a value (RFC 9110 §5.5).
+    let value = trim_ows(raw);
     Ok(Header {
         name: String::from_utf8_lossy(name).into_owned(),
         value: String::from_utf8_lossy(value).into_owned(),
     })
+}
+
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
 }
 
 /// Limits on the request head.
@@ -576,6 +590,8 @@ mod tests {
             b"GET / HTTP/1.1\r\nBad name: x\r\n\r\n",
             b"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
             b"GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\r\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: \x0c13\x0c\r\n\r\n",
             b"\x16\x03\x01\x02\x00",
         ] {
             assert!(

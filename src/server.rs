@@ -663,7 +663,10 @@ fn describe_close(close: &CloseState) -> String {
 /// A plain HTTP request: GET and HEAD go to the HTTP handler, others get 405.
 fn serve_plain(stream: &TcpStream, head: &Head, shared: &Shared) {
     let head_only = head.method == "HEAD";
-    let response = if head.method == "GET" || head_only {
+    let response = if head.version >= (1, 1) && head.count("Host") != 1 {
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host gets 400.
+        Response::error(400, "an HTTP/1.1 request needs exactly one Host header")
+    } else if head.method == "GET" || head_only {
         let mut r = (shared.http)(head);
         if !r
             .headers

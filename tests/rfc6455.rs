@@ -252,6 +252,19 @@ fn handshake_refusals_carry_their_status() {
         ),
         (base.replace("Upgrade: websocket", "Upgrade: h2c"), 400),
         (base.replace("HTTP/1.1", "HTTP/1.0"), 400),
+        (base.replace("Host: 127.0.0.1", "Host: "), 400),
+        (
+            base.replace(
+                "\r\n\r\n",
+                "\r\nOrigin: http://a.example\r\nOrigin: http://b.example\r\n\r\n",
+            ),
+            400,
+        ),
+        (
+            base.replace("Upgrade: websocket", "Upgrade: websocket\r"),
+            400,
+        ),
+        ("GET / HTTP/1.1\r\n\r\n".to_string(), 400),
     ];
     for (request, status) in cases {
         let mut s = connect(server.local_addr());

@@ -208,6 +208,9 @@ pub fn check(head: &Head, options: &Options) -> Result<Accepted, Rejection> {
     }
     match head.count("Host") {
         0 => return Err(Rejection::bad_request("missing Host header")),
+        1 if head.header("Host").is_some_and(str::is_empty) => {
+            return Err(Rejection::bad_request("empty Host header"))
+        }
         1 => {}
         _ => return Err(Rejection::bad_request("more than one Host header")),
     }
@@ -226,6 +229,11 @@ pub fn check(head: &Head, options: &Options) -> Result<Accepted, Rejection> {
     }
     if !has_key && !has_hixie_keys {
         return Err(Rejection::bad_request("missing Sec-WebSocket-Key"));
+    }
+    if head.count("Origin") > 1 {
+        // Which one would the policy judge? Refuse rather than pick (RFC 6454 §7.3:
+        // the Origin header holds one serialized origin).
+        return Err(Rejection::bad_request("more than one Origin header"));
     }
     let origin = head.header("Origin");
     if !options
