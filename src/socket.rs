@@ -630,7 +630,7 @@ impl<S: Read + Write> Reader<S> {
     /// Passing pieces back to the same peer while its message is still arriving
     /// needs a peer that reads while it sends: one that sends a whole large message
     /// before reading fills its own receive buffer, and both sides then block
-    /// writing. [`echo`](crate::echo) therefore reads whole messages.
+    /// writing. [`echo()`](crate::echo()) therefore reads whole messages.
     pub fn read_part_ref(&mut self, piece_size: usize) -> Result<Part<'_>> {
         let writer = &self.writer;
         let mut watched = Watched {
