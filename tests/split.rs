@@ -53,3 +53,44 @@ fn writer_sends_while_reader_is_blocked() {
     s.write_all(&masked(0x8, &close_payload(1000, ""))).unwrap();
     assert_eq!(read_close(&mut s), Some(1000));
 }
+
+#[test]
+fn pieces_pass_through_as_one_fragmented_message() {
+    // A handler that streams large binary messages on as they arrive: the client here
+    // sends a message that fits the socket buffers, so it can read after sending.
+    let server = handler_server(|ws, _| {
+        let (mut reader, writer) = ws.split()?;
+        loop {
+            match reader.read_part_ref(1000)? {
+                stdws::Part::Piece(piece) => writer.feed_piece(piece)?,
+                stdws::Part::Message(stdws::MessageRef::Binary(b)) => {
+                    writer.send_ref(stdws::MessageRef::Binary(b))?
+                }
+                stdws::Part::Message(stdws::MessageRef::Close(_)) => return Ok(()),
+                stdws::Part::Message(_) => {}
+            }
+            writer.flush()?;
+        }
+    });
+    let mut s = open_rfc(server.local_addr(), "/");
+    let blob: Vec<u8> = (0..2500u32).map(|i| (i % 253) as u8).collect();
+    s.write_all(&masked(0x2, &blob)).unwrap();
+    let mut frames = Vec::new();
+    let mut echoed = Vec::new();
+    loop {
+        let (fin, opcode, payload) = read_frame(&mut s);
+        frames.push((fin, opcode, payload.len()));
+        echoed.extend_from_slice(&payload);
+        if fin {
+            break;
+        }
+    }
+    // Three pieces of at most 1000 bytes: binary, continuation, final continuation.
+    assert_eq!(
+        frames,
+        [(false, 0x2, 1000), (false, 0x0, 1000), (true, 0x0, 500)]
+    );
+    assert_eq!(echoed, blob);
+    s.write_all(&masked(0x2, b"small")).unwrap();
+    assert_eq!(read_frame(&mut s), (true, 0x2, b"small".to_vec()));
+}
