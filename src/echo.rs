@@ -2,8 +2,24 @@
 
 use crate::error::{Error, Result};
 use crate::message::MessageRef;
-use crate::socket::{TryClone, WebSocket};
+use crate::message_reader::Part;
+use crate::socket::{Relayed, TryClone, WebSocket, WriteTimeout};
 use std::io::{Read, Write};
+use std::time::Duration;
+
+/// Binary frames longer than this go back in pieces as they arrive; each piece is
+/// what one read brought, at most this much.
+///
+/// Measured with 1 MiB messages: echoing whole messages cost about twice a raw TCP
+/// echo's CPU per byte, nearly all of it in the kernel's copies, because each message
+/// sat in buffers long enough to leave the cache. Passing on what each read brings
+/// keeps the bytes hot, as a TCP echo does.
+const PIECE_SIZE: usize = 512 * 1024;
+
+/// How long a piece may wait for the peer to take it. A peer that reads while it
+/// sends takes pieces within microseconds; one that is still sending and not reading
+/// never will, and its message is then gathered whole instead.
+const PATIENCE: Duration = Duration::from_millis(50);
 
 /// Echoes until the peer closes. Returns `Ok` after a clean close handshake.
 ///
@@ -11,13 +27,16 @@ use std::io::{Read, Write};
 /// more input is already buffered, answers are queued and then written together:
 /// a client that pipelines many small messages gets many echoes per system call.
 ///
-/// A message goes back only once it has arrived whole. Echoing a large binary message
-/// piece by piece as it arrives ([`Reader::read_part_ref`]) is faster, but it
-/// deadlocks a client that sends a whole large message before it starts reading:
-/// its receive buffer fills, the server blocks writing and stops reading, and the
-/// client blocks sending. Echo must work for the simplest client, so it waits.
+/// A binary message sent in frames longer than 512 KiB goes back as a fragmented
+/// message (RFC 6455 §5.4) while it is still arriving, one fragment per read, as a TCP
+/// echo would. That needs a peer that reads while it sends. The simplest client sends
+/// a whole message before it reads: its receive buffer fills, and a blocking write
+/// would wait for it while it waits for us. So each piece gets 50 ms to leave
+/// ([`Writer::relay_piece`]); if the peer takes nothing in that time, the rest of the
+/// message is read whole and only then written. Text always goes back whole, once it
+/// is known to be valid UTF-8.
 ///
-/// [`Reader::read_part_ref`]: crate::Reader::read_part_ref
+/// [`Writer::relay_piece`]: crate::Writer::relay_piece
 ///
 /// ```
 /// let config = stdws::Config { log: false, ..Default::default() };
@@ -29,21 +48,31 @@ use std::io::{Read, Write};
 /// assert_eq!(ws.read()?, stdws::Message::text("echo?"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn echo<S: Read + Write + TryClone>(ws: WebSocket<S>) -> Result<()> {
+pub fn echo<S: Read + Write + TryClone + WriteTimeout>(ws: WebSocket<S>) -> Result<()> {
     let (mut reader, writer) = ws.split()?;
+    // A piece stalled: the rest of that message is read whole before anything is written.
+    let mut gathering = false;
     loop {
-        match reader.read_ref() {
-            Ok(message @ (MessageRef::Text(_) | MessageRef::Binary(_))) => {
+        let piece_size = if gathering { usize::MAX } else { PIECE_SIZE };
+        match reader.read_part_ref(piece_size) {
+            Ok(Part::Message(message @ (MessageRef::Text(_) | MessageRef::Binary(_)))) => {
                 writer.feed_ref(message)?;
             }
-            Ok(MessageRef::Close(_)) | Err(Error::Closed) => return writer.flush(),
-            Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => {}
+            Ok(Part::Piece(piece)) if gathering => {
+                writer.feed_piece(piece)?;
+                gathering = !piece.last;
+            }
+            Ok(Part::Piece(piece)) => {
+                gathering = writer.relay_piece(piece, PATIENCE)? == Relayed::Stalled && !piece.last;
+            }
+            Ok(Part::Message(MessageRef::Close(_))) | Err(Error::Closed) => return writer.flush(),
+            Ok(Part::Message(MessageRef::Ping(_) | MessageRef::Pong(_))) => {}
             Err(e) => {
                 let _ = writer.flush();
                 return Err(e);
             }
         }
-        if !reader.has_buffered_input() {
+        if !gathering && !reader.has_buffered_input() {
             writer.flush()?;
         }
     }

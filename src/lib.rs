@@ -261,4 +261,4 @@ pub use handshake::{OriginPolicy, Request, Variant};
 pub use message::{CloseCode, CloseFrame, Message, MessageRef};
 pub use message_reader::{Limits, Part, Piece, Role};
 pub use server::{Config, HandlerResult, Server, ServerHandle, SharedTcpStream};
-pub use socket::{CloseState, Reader, TryClone, WebSocket, Writer};
+pub use socket::{CloseState, Reader, Relayed, TryClone, WebSocket, WriteTimeout, Writer};

@@ -147,10 +147,17 @@ impl MessageReader {
     }
 
     /// Like [`read`](MessageReader::read), but a binary message longer than
-    /// `piece_size` comes out in pieces of `piece_size` bytes (the last one shorter)
-    /// as soon as each has arrived. Text is always whole: it is valid UTF-8 only once
-    /// complete. Control frames between the fragments of a message come out whole.
-    /// A `piece_size` of 0 counts as 1.
+    /// `piece_size` comes out in pieces, so it can be passed on while the rest is
+    /// still arriving and never needs more than `piece_size` bytes of memory:
+    ///
+    /// - a frame longer than `piece_size` is handed out read by read: each piece is
+    ///   what one read of the stream brought (at most `piece_size` bytes), so the
+    ///   bytes leave again while they are still in the cache, as in a TCP echo;
+    /// - shorter frames gather until `piece_size` bytes are in or the message ends.
+    ///
+    /// Text is always whole: it is valid UTF-8 only once complete. Control frames
+    /// between the fragments of a message come out whole. A `piece_size` of 0
+    /// counts as 1.
     pub fn read_part<R: Read + ?Sized>(
         &mut self,
         stream: &mut R,
@@ -276,8 +283,8 @@ impl MessageReader {
     }
 
     /// Reads the current frame's payload to its end, unmasking and checking UTF-8 as
-    /// each piece lands. Returns true if it stopped early because a binary message
-    /// has `piece_size` bytes waiting.
+    /// each piece lands. Returns true if it stopped early because a piece of a binary
+    /// message is ready (see [`read_part`](MessageReader::read_part)).
     fn read_payload<R: Read + ?Sized>(
         &mut self,
         stream: &mut R,
@@ -287,6 +294,8 @@ impl MessageReader {
             return Ok(false);
         };
         let cut = !frame.opcode.is_control() && self.message == Some(Opcode::Binary);
+        let frame_len = frame.received as u64 + frame.remaining;
+        let read_by_read = cut && frame_len > piece_size as u64;
         while frame.remaining > 0 {
             if cut && self.data_len >= piece_size {
                 return Ok(true);
@@ -350,6 +359,9 @@ impl MessageReader {
                     && self.utf8.check(&self.data[..self.data_len]).is_err()
                 {
                     return Err(Violation::InvalidUtf8.into());
+                }
+                if read_by_read && frame.remaining > 0 {
+                    return Ok(true);
                 }
             }
         }
@@ -451,6 +463,61 @@ mod tests {
         let joined: Vec<u8> = got[..3].iter().flat_map(|(_, d)| d.clone()).collect();
         assert_eq!(joined, big);
         assert_eq!(got[3].1, b"small");
+    }
+
+    /// A stream that hands out at most `chunk` bytes per read, as a socket does
+    /// when the rest has not arrived yet.
+    struct Chunky<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Chunky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.chunk).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_frame_longer_than_a_piece_comes_out_read_by_read() {
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let wire = frame(true, Opcode::Binary, &big);
+        let mut stream = Chunky {
+            data: &wire,
+            chunk: 3000,
+        };
+        let mut r = reader();
+        let mut sizes = Vec::new();
+        let mut joined = Vec::new();
+        loop {
+            let Ok(Part::Piece(p)) = r.read_part(&mut stream, 4000) else {
+                panic!("pieces expected");
+            };
+            sizes.push(p.data.len());
+            joined.extend_from_slice(p.data);
+            if p.last {
+                break;
+            }
+        }
+        // The first read (3000 bytes, 8 of them header) goes through the input
+        // buffer; after that each read of the socket is one piece.
+        assert_eq!(sizes, [2992, 3000, 3000, 1008]);
+        assert_eq!(joined, big);
+
+        // A frame no longer than the piece size waits to be whole.
+        let wire = frame(true, Opcode::Binary, &big[..4000]);
+        let mut stream = Chunky {
+            data: &wire,
+            chunk: 3000,
+        };
+        let got = reader().read_part(&mut stream, 4000).map(|p| match p {
+            Part::Message(MessageRef::Binary(b)) => b.len(),
+            _ => 0,
+        });
+        assert_eq!(got.ok(), Some(4000));
     }
 
     #[test]

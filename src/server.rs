@@ -9,7 +9,7 @@ use crate::handshake::{self, HandshakeError, OriginPolicy, Rejection, Request, V
 use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
-use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
+use crate::socket::{close_if_open, CloseState, TryClone, WebSocket, WriteTimeout};
 use crate::tap::{FrameEvent, Tap};
 use crate::thread_cache::ThreadCache;
 use std::collections::HashMap;
@@ -165,6 +165,15 @@ impl Write for SharedTcpStream {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl WriteTimeout for SharedTcpStream {
+    fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        self.0.write_timeout()
+    }
+    fn set_write_timeout(&self, limit: Option<Duration>) -> io::Result<()> {
+        self.0.set_write_timeout(limit)
     }
 }
 

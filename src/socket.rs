@@ -19,6 +19,7 @@ use crate::random::Random;
 use std::io::{self, IoSlice, Read, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Streams that can be duplicated into a second handle on the same connection, so a
 /// WebSocket can be [split](WebSocket::split) into a reader and a writer.
@@ -38,6 +39,45 @@ impl TryClone for std::os::unix::net::UnixStream {
     fn try_clone(&self) -> io::Result<Self> {
         std::os::unix::net::UnixStream::try_clone(self)
     }
+}
+
+/// Streams whose writes can be given a time limit (`SO_SNDTIMEO` on sockets). A relay
+/// uses a short one to notice a peer that has stopped reading
+/// ([`Writer::relay_piece`]); the usual limit is restored after each write.
+pub trait WriteTimeout {
+    /// The current limit; `None` waits for ever.
+    fn write_timeout(&self) -> io::Result<Option<Duration>>;
+    /// Sets the limit; a zero duration is an error, as for [`std::net::TcpStream`].
+    fn set_write_timeout(&self, limit: Option<Duration>) -> io::Result<()>;
+}
+
+impl WriteTimeout for std::net::TcpStream {
+    fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        std::net::TcpStream::write_timeout(self)
+    }
+    fn set_write_timeout(&self, limit: Option<Duration>) -> io::Result<()> {
+        std::net::TcpStream::set_write_timeout(self, limit)
+    }
+}
+
+#[cfg(unix)]
+impl WriteTimeout for std::os::unix::net::UnixStream {
+    fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        std::os::unix::net::UnixStream::write_timeout(self)
+    }
+    fn set_write_timeout(&self, limit: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, limit)
+    }
+}
+
+/// What became of a piece passed to [`Writer::relay_piece`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relayed {
+    /// The whole frame was written.
+    Sent,
+    /// The peer took nothing for the whole patience: the unwritten rest of the frame
+    /// is queued. Read the rest of the message before writing again.
+    Stalled,
 }
 
 /// Payloads above this size are written straight from the caller's buffer, beside the
@@ -319,6 +359,64 @@ impl FrameWriter {
         Ok(())
     }
 
+    /// One piece as its own frame, like `send_piece`, but written at once with
+    /// everything queued before it, and given up if the stream's write times out
+    /// with nothing taken: the unwritten rest then waits in the queue.
+    fn relay_piece<W: Write + ?Sized>(&mut self, w: &mut W, piece: Piece<'_>) -> Result<Relayed> {
+        if self.close.sent().is_some() {
+            return Err(Error::Closed);
+        }
+        if self.variant == Variant::Hixie76 {
+            return Err(Error::BinaryOnHixie76);
+        }
+        let opcode = if piece.first {
+            Opcode::Binary
+        } else {
+            Opcode::Continuation
+        };
+        if self.random.is_some() {
+            // A client masks its frames, so the frame is built in the queue first.
+            self.push_frame(w, opcode, piece.data, piece.last)?;
+            let queued = std::mem::take(&mut self.out);
+            return self.write_or_queue(w, &mut [IoSlice::new(&queued)]);
+        }
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(
+            &mut header,
+            piece.last,
+            opcode,
+            piece.data.len() as u64,
+            None,
+        );
+        let queued = std::mem::take(&mut self.out);
+        self.write_or_queue(
+            w,
+            &mut [
+                IoSlice::new(&queued),
+                IoSlice::new(&header[..n]),
+                IoSlice::new(piece.data),
+            ],
+        )
+    }
+
+    /// Writes `bufs` (the first of which was the queue); whatever the stream does not
+    /// take before its write timeout becomes the queue.
+    fn write_or_queue<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        mut bufs: &mut [IoSlice<'_>],
+    ) -> Result<Relayed> {
+        if !write_until_stalled(w, &mut bufs)? {
+            return Ok(Relayed::Sent);
+        }
+        let mut owed = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+        for b in bufs.iter() {
+            owed.extend_from_slice(b);
+        }
+        self.out = owed;
+        Ok(Relayed::Stalled)
+    }
+
     fn push_control<W: Write + ?Sized>(
         &mut self,
         w: &mut W,
@@ -443,16 +541,33 @@ fn write_all_vectored<W: Write + ?Sized>(
     w: &mut W,
     mut bufs: &mut [IoSlice<'_>],
 ) -> io::Result<()> {
-    IoSlice::advance_slices(&mut bufs, 0);
+    if write_until_stalled(w, &mut bufs)? {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the peer took nothing for the write timeout",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `bufs` in order until all is written (false) or a write times out with
+/// nothing taken (true); `bufs` is left holding what was not written.
+fn write_until_stalled<W: Write + ?Sized>(
+    w: &mut W,
+    bufs: &mut &mut [IoSlice<'_>],
+) -> io::Result<bool> {
+    IoSlice::advance_slices(bufs, 0);
     while !bufs.is_empty() {
         match w.write_vectored(bufs) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Ok(n) => IoSlice::advance_slices(bufs, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => return Ok(true),
             Err(e) => return Err(e),
         }
     }
-    w.flush()
+    w.flush()?;
+    Ok(false)
 }
 
 /// An open WebSocket connection over one stream, for either protocol variant.
@@ -623,14 +738,15 @@ impl<S: Read + Write> Reader<S> {
     }
 
     /// Like [`read_ref`](Reader::read_ref), but a binary message longer than
-    /// `piece_size` comes out in pieces as it arrives, so it can be passed on
-    /// (with [`Writer::feed_piece`]) before its end is in, and never needs more than
-    /// one piece of memory. Text messages and hixie-76 always come whole.
+    /// `piece_size` comes out in pieces as it arrives (see
+    /// [`MessageReader::read_part`](crate::message_reader::MessageReader::read_part)),
+    /// so it can be passed on before its end is in, and never needs more than one
+    /// piece of memory. Text messages and hixie-76 always come whole.
     ///
-    /// Passing pieces back to the same peer while its message is still arriving
-    /// needs a peer that reads while it sends: one that sends a whole large message
-    /// before reading fills its own receive buffer, and both sides then block
-    /// writing. [`echo()`](crate::echo()) therefore reads whole messages.
+    /// To pass pieces elsewhere, use [`Writer::feed_piece`]. To pass them back to
+    /// the peer they come from, use [`Writer::relay_piece`]: a peer that sends a
+    /// whole large message before it reads would otherwise leave both sides
+    /// blocked writing.
     pub fn read_part_ref(&mut self, piece_size: usize) -> Result<Part<'_>> {
         let writer = &self.writer;
         let mut watched = Watched {
@@ -743,6 +859,30 @@ impl<S: Write> Writer<S> {
         self.with(|f, s| f.send_piece(s, piece))
     }
 
+    /// Sends one piece from [`Reader::read_part_ref`] as its own frame, with anything
+    /// queued before it, waiting at most `patience` for the peer to take it (the
+    /// stream's own write timeout is put back afterwards).
+    ///
+    /// This is how a relay passes a large message back to the peer it comes from
+    /// without ever deadlocking: a peer that reads while it sends takes each piece
+    /// at once, but one that sends a whole message before it reads fills its
+    /// receive buffer, and a blocking write would then wait for it while it waits
+    /// for us. After [`Relayed::Stalled`], read the rest of the message (with
+    /// `read_part_ref(usize::MAX)`) before anything is written or flushed; its last
+    /// piece, sent with [`feed_piece`](Writer::feed_piece), follows what was queued.
+    pub fn relay_piece(&self, piece: Piece<'_>, patience: Duration) -> Result<Relayed>
+    where
+        S: WriteTimeout,
+    {
+        self.with(|f, s| {
+            let usual = s.write_timeout()?;
+            s.set_write_timeout(Some(patience.max(Duration::from_millis(1))))?;
+            let result = f.relay_piece(s, piece);
+            s.set_write_timeout(usual)?;
+            result
+        })
+    }
+
     /// Writes everything queued by [`feed_ref`](Writer::feed_ref).
     pub fn flush(&self) -> Result<()> {
         self.with(|f, s| f.flush(s))
@@ -774,4 +914,81 @@ pub(crate) fn close_if_open<W: Write>(
         return Ok(());
     }
     FrameWriter::new(variant, Role::Server, close.clone()).close(stream, Some(code), reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer whose receive buffer holds `room` bytes and then stops reading: writes
+    /// beyond it time out, as a socket's do with `SO_SNDTIMEO`.
+    struct Peer {
+        got: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Peer {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.room - self.got.len());
+            if n == 0 && !buf.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_piece_keeps_its_rest_queued_in_order() {
+        let close = Arc::new(CloseState::default());
+        let mut writer = FrameWriter::new(Variant::Rfc6455, Role::Server, close);
+        let mut peer = Peer {
+            got: Vec::new(),
+            room: 100_000,
+        };
+        let first = Piece {
+            data: &[1; 60_000],
+            first: true,
+            last: false,
+        };
+        let relayed = writer.relay_piece(&mut peer, first).unwrap();
+        assert_eq!(relayed, Relayed::Sent);
+        let second = Piece {
+            data: &[2; 60_000],
+            first: false,
+            last: false,
+        };
+        let relayed = writer.relay_piece(&mut peer, second).unwrap();
+        assert_eq!(relayed, Relayed::Stalled);
+        assert_eq!(
+            peer.got.len(),
+            100_000,
+            "the peer took what it had room for"
+        );
+        assert_eq!(
+            writer.out.len(),
+            2 * (60_000 + 4) - 100_000,
+            "the rest is queued"
+        );
+
+        // The peer reads again; the last piece follows what was queued.
+        peer.room = usize::MAX;
+        let last = Piece {
+            data: &[3; 10],
+            first: false,
+            last: true,
+        };
+        writer.send_piece(&mut peer, last).unwrap();
+        writer.flush(&mut peer).unwrap();
+        let mut expected = vec![0x02, 126, 0xEA, 0x60];
+        expected.extend([1; 60_000]);
+        expected.extend([0x00, 126, 0xEA, 0x60]);
+        expected.extend([2; 60_000]);
+        expected.extend([0x80, 10]);
+        expected.extend([3; 10]);
+        assert!(peer.got == expected, "three frames, whole and in order");
+    }
 }

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::Duration;
 use stdws::Config;
@@ -306,4 +307,44 @@ fn a_client_that_sends_a_whole_large_message_before_reading_gets_its_echo() {
         }
     }
     assert!(echoed == blob, "16 MiB echoed byte for byte");
+
+    // The same connection, now read while sending: the echo flows again.
+    echo_while_sending(&mut s, 2 << 20, 7);
+}
+
+/// Sends one masked binary frame of `len` bytes in two halves and reads the echo's
+/// first fragment between them: the echo passed the first half on before the second
+/// was sent. Then checks the whole echo byte for byte.
+fn echo_while_sending(s: &mut TcpStream, len: usize, seed: u32) {
+    let blob: Vec<u8> = (0..len as u32).map(|i| (i % 241 + seed) as u8).collect();
+    let wire = masked(0x2, &blob);
+    let half = wire.len() / 2;
+    s.write_all(&wire[..half]).unwrap();
+    let (fin, opcode, first) = read_frame(s);
+    assert!(
+        !fin,
+        "the first fragment came before the message was complete"
+    );
+    assert_eq!(opcode, 0x2);
+    let mut echoed = first;
+    s.write_all(&wire[half..]).unwrap();
+    loop {
+        let (fin, opcode, payload) = read_frame(s);
+        assert_eq!(opcode, 0x0, "continuation fragments");
+        echoed.extend_from_slice(&payload);
+        if fin {
+            break;
+        }
+    }
+    assert!(echoed == blob, "{len} bytes echoed byte for byte");
+}
+
+#[test]
+fn a_large_binary_message_is_echoed_while_it_is_still_arriving() {
+    let server = echo_server(Config::default());
+    let mut s = open_rfc(server.local_addr(), "/");
+    echo_while_sending(&mut s, 4 << 20, 1);
+    echo_while_sending(&mut s, 600 << 10, 2);
+    s.write_all(&masked(0x8, &close_payload(1000, ""))).unwrap();
+    assert_eq!(read_close(&mut s), Some(1000));
 }

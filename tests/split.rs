@@ -85,11 +85,14 @@ fn pieces_pass_through_as_one_fragmented_message() {
             break;
         }
     }
-    // Three pieces of at most 1000 bytes: binary, continuation, final continuation.
-    assert_eq!(
-        frames,
-        [(false, 0x2, 1000), (false, 0x0, 1000), (true, 0x0, 500)]
-    );
+    // Pieces of at most 1000 bytes (each what one read brought): a binary frame,
+    // then continuations, FIN on the last only.
+    assert!(frames.len() >= 3, "{frames:?}");
+    for (i, &(fin, opcode, len)) in frames.iter().enumerate() {
+        assert_eq!(opcode, if i == 0 { 0x2 } else { 0x0 }, "{frames:?}");
+        assert_eq!(fin, i == frames.len() - 1, "{frames:?}");
+        assert!(len <= 1000, "{frames:?}");
+    }
     assert_eq!(echoed, blob);
     s.write_all(&masked(0x2, b"small")).unwrap();
     assert_eq!(read_frame(&mut s), (true, 0x2, b"small".to_vec()));
