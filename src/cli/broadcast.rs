@@ -12,13 +12,12 @@
 //! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
 //! and is skipped there with a log line.
 
-use super::closing;
 use super::log::{self, Log};
+use super::{closing, spawn_named};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
 use stdws::{
     CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
     Writer,
@@ -75,14 +74,15 @@ impl Rooms {
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let drain = {
             let (overflowed, log, peer) = (overflowed.clone(), self.log, peer.clone());
-            thread::Builder::new()
-                .name("stdws-room-writer".into())
-                .spawn(move || {
+            spawn_named(
+                "stdws-room-writer",
+                Box::new(move || {
                     drain(&waiting, &writer, &overflowed, log, &peer);
                     if overflowed.load(Ordering::Acquire) {
                         closing::unblock_reader(&tcp, &finished_rx);
                     }
-                })?
+                }),
+            )?
         };
         let members = {
             let mut rooms = self.lock();

@@ -10,8 +10,8 @@
 //! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
 
 use super::cgi_env;
-use super::closing;
 use super::log::{self, Log};
+use super::{closing, spawn_named};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -115,9 +115,10 @@ impl Exec {
         let stdin = child.stdin.take();
         if let Some(stderr) = child.stderr.take() {
             let (log, label) = (self.log, format!("{peer} {}", self.program));
-            let _ = thread::Builder::new()
-                .name("stdws-stderr".into())
-                .spawn(move || log_lines(stderr, log, &label));
+            let _ = spawn_named(
+                "stdws-stderr",
+                Box::new(move || log_lines(stderr, log, &label)),
+            );
         }
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let (relayed_tx, relayed_rx) = mpsc::channel::<()>();
@@ -130,9 +131,9 @@ impl Exec {
             warned: Cell::new(false),
         };
         let stdout = child.stdout.take();
-        let relaying = thread::Builder::new()
-            .name("stdws-stdout".into())
-            .spawn(move || {
+        let relaying = spawn_named(
+            "stdws-stdout",
+            Box::new(move || {
                 if let Some(stdout) = stdout {
                     relay.run(stdout);
                 }
@@ -141,7 +142,8 @@ impl Exec {
                 let _ = relay.writer.close(CloseCode::NORMAL, "");
                 closing::unblock_reader(&tcp, &finished_rx);
                 drop(relayed_tx);
-            });
+            }),
+        );
         // From here on, every path reaps the program.
         let outcome = match relaying {
             Ok(_) => self.feed_stdin(&mut reader, stdin, &peer),
