@@ -12,8 +12,9 @@
 //! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
 //! and is skipped there with a log line.
 
+use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::{closing, spawn_named};
+use super::spawn_named;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -71,7 +72,7 @@ impl Rooms {
         let (queue, waiting) = mpsc::sync_channel(self.queue);
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (finished_tx, finished_rx) = mpsc::channel::<()>();
+        let (finished, reader_done) = Signal::new();
         let drain = {
             let (overflowed, log, peer) = (overflowed.clone(), self.log, peer.clone());
             spawn_named(
@@ -79,7 +80,7 @@ impl Rooms {
                 Box::new(move || {
                     drain(&waiting, &writer, &overflowed, log, &peer);
                     if overflowed.load(Ordering::Acquire) {
-                        closing::unblock_reader(&tcp, &finished_rx);
+                        closing::unblock_reader(&tcp, &finished);
                     }
                 }),
             )?
@@ -107,7 +108,7 @@ impl Rooms {
             };
             self.relay(&path, id, Arc::new(message));
         };
-        drop(finished_tx);
+        drop(reader_done);
         self.leave(&path, id);
         let _ = drain.join();
         outcome

@@ -10,14 +10,14 @@
 //! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
 
 use super::cgi_env;
+use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::{closing, spawn_named};
+use super::spawn_named;
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 use stdws::handshake::Rejection;
@@ -120,8 +120,8 @@ impl Exec {
                 Box::new(move || log_lines(stderr, log, &label)),
             );
         }
-        let (finished_tx, finished_rx) = mpsc::channel::<()>();
-        let (relayed_tx, relayed_rx) = mpsc::channel::<()>();
+        let (finished, reader_done) = Signal::new();
+        let (relayed, relay_done) = Signal::new();
         let relay = Relay {
             writer,
             binary: self.binary,
@@ -140,8 +140,8 @@ impl Exec {
                 // The program's output has ended: close with 1000, then give the
                 // client its time to answer before the reader is unblocked.
                 let _ = relay.writer.close(CloseCode::NORMAL, "");
-                closing::unblock_reader(&tcp, &finished_rx);
-                drop(relayed_tx);
+                closing::unblock_reader(&tcp, &finished);
+                drop(relay_done);
             }),
         );
         // From here on, every path reaps the program.
@@ -149,11 +149,11 @@ impl Exec {
             Ok(_) => self.feed_stdin(&mut reader, stdin, &peer),
             Err(e) => Err(e.into()),
         };
-        drop(finished_tx);
+        drop(reader_done);
         self.reap(&mut child, &peer);
         // The relay ends once stdout does; a grandchild that kept stdout open would
         // hold it, so wait only a bounded time.
-        let _ = relayed_rx.recv_timeout(closing::CLOSE_PATIENCE);
+        relayed.wait(closing::CLOSE_PATIENCE);
         outcome
     }
 
