@@ -14,10 +14,10 @@
 
 use super::closing::{self, Signal};
 use super::log::{self, Log};
+use super::queue::{bounded, End, Offer};
 use super::spawn_named;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use stdws::{
     CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
@@ -35,7 +35,8 @@ pub const OVERFLOW_REASON: &str = "send queue overflow: reading too slowly";
 struct Member {
     id: u64,
     peer: String,
-    queue: SyncSender<Arc<Message>>,
+    /// The room's end of the member's queue: dropping the member closes it.
+    queue: End<Arc<Message>>,
     /// Set when the queue overflowed: the writer closes with 1008 instead of sending.
     overflowed: Arc<AtomicBool>,
 }
@@ -69,7 +70,7 @@ impl Rooms {
         let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
-        let (queue, waiting) = mpsc::sync_channel(self.queue);
+        let (queue, waiting) = bounded(self.queue);
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (finished, reader_done) = Signal::new();
@@ -124,9 +125,9 @@ impl Rooms {
             if m.id == from {
                 return true;
             }
-            match m.queue.try_send(message.clone()) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
+            match m.queue.offer(message.clone()) {
+                Offer::Queued => true,
+                Offer::Full => {
                     m.overflowed.store(true, Ordering::Release);
                     self.log.info(format_args!(
                         "{} {path}: closing with 1008: {OVERFLOW_REASON}",
@@ -134,7 +135,7 @@ impl Rooms {
                     ));
                     false
                 }
-                Err(TrySendError::Disconnected(_)) => false,
+                Offer::Closed => false,
             }
         });
     }
@@ -153,14 +154,14 @@ impl Rooms {
 /// A member's writer thread: sends queued messages in order until the member leaves,
 /// or closes with 1008 once its queue has overflowed.
 fn drain(
-    waiting: &Receiver<Arc<Message>>,
+    waiting: &End<Arc<Message>>,
     writer: &Writer<SharedTcpStream>,
     overflowed: &AtomicBool,
     log: Log,
     peer: &str,
 ) {
     let mut warned = false;
-    while let Ok(message) = waiting.recv() {
+    while let Some(message) = waiting.take() {
         if overflowed.load(Ordering::Acquire) {
             break;
         }

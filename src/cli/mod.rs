@@ -9,6 +9,7 @@ pub mod closing;
 pub mod exec;
 pub mod log;
 pub mod page;
+pub mod queue;
 pub mod static_files;
 pub mod trace;
 
