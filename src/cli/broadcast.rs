@@ -16,7 +16,6 @@ use super::closing::{self, Signal};
 use super::log::{self, Log};
 use super::queue::{bounded, End, Offer};
 use super::spawn_named;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use stdws::{
@@ -41,9 +40,16 @@ struct Member {
     overflowed: Arc<AtomicBool>,
 }
 
-/// Every room, by path.
+/// The members on one path.
+struct Room {
+    path: String,
+    members: Vec<Member>,
+}
+
+/// Every room, kept sorted by path so that a path is found by binary search. (A
+/// `HashMap` does the same, and brings its own table code and SipHash into the binary.)
 pub struct Rooms {
-    rooms: Mutex<HashMap<String, Vec<Member>>>,
+    rooms: Mutex<Vec<Room>>,
     next_id: AtomicU64,
     queue: usize,
     log: Log,
@@ -53,15 +59,20 @@ impl Rooms {
     /// No rooms yet; each member may have `queue` messages waiting.
     pub fn new(queue: usize, log: Log) -> Rooms {
         Rooms {
-            rooms: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
             queue: queue.max(1),
             log,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Member>>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Room>> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Where the room at `path` is in `rooms`, or where it would go.
+    fn find(rooms: &[Room], path: &str) -> Result<usize, usize> {
+        rooms.binary_search_by(|room| room.path.as_str().cmp(path))
     }
 
     /// Serves one member: joins its room, relays what it sends, leaves.
@@ -88,7 +99,17 @@ impl Rooms {
         };
         let members = {
             let mut rooms = self.lock();
-            let room = rooms.entry(path.clone()).or_default();
+            let room = match Rooms::find(&rooms, &path) {
+                Ok(i) => &mut rooms[i].members,
+                Err(i) => {
+                    let room = Room {
+                        path: path.clone(),
+                        members: Vec::new(),
+                    };
+                    rooms.insert(i, room);
+                    &mut rooms[i].members
+                }
+            };
             room.push(Member {
                 id,
                 peer: peer.clone(),
@@ -118,10 +139,10 @@ impl Rooms {
     /// Hands `message` to every other member of the room at `path`, under the lock.
     fn relay(&self, path: &str, from: u64, message: Arc<Message>) {
         let mut rooms = self.lock();
-        let Some(members) = rooms.get_mut(path) else {
+        let Ok(i) = Rooms::find(&rooms, path) else {
             return;
         };
-        members.retain(|m| {
+        rooms[i].members.retain(|m| {
             if m.id == from {
                 return true;
             }
@@ -142,10 +163,10 @@ impl Rooms {
 
     fn leave(&self, path: &str, id: u64) {
         let mut rooms = self.lock();
-        if let Some(members) = rooms.get_mut(path) {
-            members.retain(|m| m.id != id);
-            if members.is_empty() {
-                rooms.remove(path);
+        if let Ok(i) = Rooms::find(&rooms, path) {
+            rooms[i].members.retain(|m| m.id != id);
+            if rooms[i].members.is_empty() {
+                rooms.remove(i);
             }
         }
     }
