@@ -226,7 +226,9 @@ impl Exec {
                         self.log.debug(format_args!(
                             "{peer}: {} killed after {} ms",
                             self.program,
-                            self.close_wait.as_millis()
+                            // It came from `--closems`, a u64; u128's Display
+                            // would add a kilobyte to the binary.
+                            self.close_wait.as_millis() as u64
                         ));
                         s
                     }
