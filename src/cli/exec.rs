@@ -158,11 +158,13 @@ impl Exec {
     }
 
     fn spawn(&self, request: &Request) -> std::io::Result<Child> {
-        Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .args(&self.args)
             .env_clear()
-            .envs(self.inherited.iter().map(|(k, v)| (k, v)))
-            .envs(cgi_env::variables(request, self.server_port))
+            .envs(self.inherited.iter().map(|(k, v)| (k, v)));
+        cgi_env::set_variables(&mut command, request, self.server_port);
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
