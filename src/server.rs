@@ -9,7 +9,7 @@ use crate::handshake::{self, HandshakeError, OriginPolicy, Rejection, Request, V
 use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
-use crate::socket::{close_if_open, CloseState, TryClone, WebSocket};
+use crate::socket::{close_if_open, TryClone, WebSocket};
 use crate::tap::{FrameEvent, Tap};
 use crate::thread_cache::ThreadCache;
 use std::io::{self, Read, Write};
@@ -664,10 +664,11 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     log(
         shared,
         format_args!(
-            "{peer} {} {} closed {} in {} ms{}",
+            "{peer} {} {} closed sent={} received={} in {} ms{}",
             request.path(),
             request.variant,
-            describe_close(&close),
+            CloseSide(close.sent()),
+            CloseSide(close.received()),
             // As u64, which lasts 584 million years: u128's Display alone would add
             // a kilobyte to the binary.
             started.elapsed().as_millis() as u64,
@@ -680,18 +681,18 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     );
 }
 
-/// "sent 1000, received 1000" in short: `1000/1000`, `-` where none went.
-fn describe_close(close: &CloseState) -> String {
-    let show = |c: Option<Option<CloseCode>>| match c {
-        None => "-".to_string(),
-        Some(None) => "empty".to_string(),
-        Some(Some(code)) => code.to_string(),
-    };
-    format!(
-        "sent={} received={}",
-        show(close.sent()),
-        show(close.received())
-    )
+/// One side of the close handshake in a log line: the code sent or received, `empty`
+/// for a close frame without one, `-` where none went.
+struct CloseSide(Option<Option<CloseCode>>);
+
+impl std::fmt::Display for CloseSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("-"),
+            Some(None) => f.write_str("empty"),
+            Some(Some(code)) => std::fmt::Display::fmt(&code, f),
+        }
+    }
 }
 
 /// A plain HTTP request: GET and HEAD go to the HTTP handler, others get 405.
