@@ -10,6 +10,7 @@ use cli::exec::Exec;
 use cli::log::Log;
 use cli::static_files::StaticFiles;
 use cli::trace;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -20,30 +21,32 @@ fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("stdws: {e}");
+            cli::log::write_line(format_args!("{e}"));
             return ExitCode::from(2);
         }
     };
     match &args.action {
-        Action::Help => {
-            print!("{}", args::help());
-            ExitCode::SUCCESS
-        }
-        Action::Version => {
-            println!("stdws {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
+        Action::Help => to_stdout(&args::help()),
+        Action::Version => to_stdout(concat!("stdws ", env!("CARGO_PKG_VERSION"), "\n")),
         Action::Explain(words) => match stdws::explain::from_words(words) {
-            Ok(explanation) => {
-                print!("{explanation}");
-                ExitCode::SUCCESS
-            }
+            Ok(explanation) => to_stdout(&explanation.to_string()),
             Err(usage) => {
-                eprintln!("stdws: {usage}");
+                cli::log::write_line(format_args!("{usage}"));
                 ExitCode::from(2)
             }
         },
         Action::Serve => serve(&args),
+    }
+}
+
+/// Writes `text` to stdout: exit status 0, or 1 if stdout is closed. (Not `print!`,
+/// which panics on a closed stdout and brings formatting machinery for stdout into
+/// the binary for three plain strings.)
+fn to_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
 }
 

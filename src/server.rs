@@ -9,14 +9,13 @@ use crate::handshake::{self, HandshakeError, OriginPolicy, Rejection, Request, V
 use crate::http::{Head, HeadLimits, Response};
 use crate::message::CloseCode;
 use crate::message_reader::{Limits, Role};
-use crate::socket::{close_if_open, CloseState, TryClone, WebSocket, WriteTimeout};
+use crate::socket::{close_if_open, TryClone, WebSocket, WriteTimeout};
 use crate::tap::{FrameEvent, Tap};
 use crate::thread_cache::ThreadCache;
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -200,11 +199,46 @@ struct Shared {
     admit: Box<Admission>,
     frames: Option<Arc<FrameHook>>,
     active: AtomicUsize,
-    next_id: AtomicU64,
-    open: Mutex<HashMap<u64, SharedTcpStream>>,
+    open: Mutex<OpenConnections>,
     shutting_down: AtomicBool,
     /// Connection threads, reused: creating a thread costs more than a handshake.
     threads: ThreadCache,
+}
+
+/// The connections being served, so that a shutdown can reach them: one slot each,
+/// reused once its connection has ended, so registering and leaving cost the same
+/// with ten connections as with ten thousand. (No `HashMap`: it would bring its table
+/// code and SipHash into the binary for this one use.)
+#[derive(Default)]
+struct OpenConnections {
+    slots: Vec<Option<SharedTcpStream>>,
+    /// The empty slots.
+    free: Vec<usize>,
+}
+
+impl OpenConnections {
+    /// Registers `stream`; the slot it gets is its ticket for [`leave`](Self::leave).
+    fn register(&mut self, stream: SharedTcpStream) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(stream);
+                slot
+            }
+            None => {
+                self.slots.push(Some(stream));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn leave(&mut self, slot: usize) {
+        self.slots[slot] = None;
+        self.free.push(slot);
+    }
+
+    fn streams(&self) -> impl Iterator<Item = &SharedTcpStream> {
+        self.slots.iter().flatten()
+    }
 }
 
 /// A WebSocket server, bound and ready to run.
@@ -325,8 +359,7 @@ impl Server {
             admit: self.admit,
             frames: self.frames,
             active: AtomicUsize::new(0),
-            next_id: AtomicU64::new(0),
-            open: Mutex::new(HashMap::new()),
+            open: Mutex::new(OpenConnections::default()),
             shutting_down: AtomicBool::new(false),
         });
         (self.listener, shared)
@@ -367,7 +400,7 @@ impl ServerHandle {
         let deadline = Instant::now() + grace;
         self.shared.shutting_down.store(true, Ordering::Release);
         stop_accepting(self.addr, self.thread);
-        for stream in lock(&self.shared.open).values() {
+        for stream in lock(&self.shared.open).streams() {
             let _ = stream.shutdown(Shutdown::Read);
         }
         let active = || self.shared.active.load(Ordering::Acquire);
@@ -377,7 +410,7 @@ impl ServerHandle {
         if active() == 0 {
             return;
         }
-        for stream in lock(&self.shared.open).values() {
+        for stream in lock(&self.shared.open).streams() {
             let _ = stream.shutdown(Shutdown::Both);
         }
         let last = Instant::now() + Duration::from_secs(1);
@@ -531,18 +564,17 @@ impl Write for Deadline<'_> {
 /// One connection, registered for shutdown from its first byte to its end.
 fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     let stream = SharedTcpStream::new(stream);
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    {
+    let slot = {
         // Registered under the lock, then the flag read: a shutdown either finds this
         // connection in the list or is seen here.
         let mut open = lock(&shared.open);
         if shared.shutting_down.load(Ordering::Acquire) {
             return;
         }
-        open.insert(id, stream.clone());
-    }
+        open.register(stream.clone())
+    };
     serve_registered(stream, peer, shared);
-    lock(&shared.open).remove(&id);
+    lock(&shared.open).leave(slot);
 }
 
 /// One connection, from the first byte to the log line.
@@ -641,11 +673,14 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     log(
         shared,
         format_args!(
-            "{peer} {} {} closed {} in {} ms{}",
+            "{peer} {} {} closed sent={} received={} in {} ms{}",
             request.path(),
             request.variant,
-            describe_close(&close),
-            started.elapsed().as_millis(),
+            CloseSide(close.sent()),
+            CloseSide(close.received()),
+            // As u64, which lasts 584 million years: u128's Display alone would add
+            // a kilobyte to the binary.
+            started.elapsed().as_millis() as u64,
             if reason.is_empty() {
                 String::new()
             } else {
@@ -655,18 +690,18 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     );
 }
 
-/// "sent 1000, received 1000" in short: `1000/1000`, `-` where none went.
-fn describe_close(close: &CloseState) -> String {
-    let show = |c: Option<Option<CloseCode>>| match c {
-        None => "-".to_string(),
-        Some(None) => "empty".to_string(),
-        Some(Some(code)) => code.to_string(),
-    };
-    format!(
-        "sent={} received={}",
-        show(close.sent()),
-        show(close.received())
-    )
+/// One side of the close handshake in a log line: the code sent or received, `empty`
+/// for a close frame without one, `-` where none went.
+struct CloseSide(Option<Option<CloseCode>>);
+
+impl std::fmt::Display for CloseSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("-"),
+            Some(None) => f.write_str("empty"),
+            Some(Some(code)) => std::fmt::Display::fmt(&code, f),
+        }
+    }
 }
 
 /// A plain HTTP request: GET and HEAD go to the HTTP handler, others get 405.

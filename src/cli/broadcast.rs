@@ -12,13 +12,12 @@
 //! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
 //! and is skipped there with a log line.
 
-use super::closing;
+use super::closing::{self, Signal};
 use super::log::{self, Log};
-use std::collections::HashMap;
+use super::queue::{bounded, End, Offer};
+use super::spawn_named;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
 use stdws::{
     CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
     Writer,
@@ -35,14 +34,22 @@ pub const OVERFLOW_REASON: &str = "send queue overflow: reading too slowly";
 struct Member {
     id: u64,
     peer: String,
-    queue: SyncSender<Arc<Message>>,
+    /// The room's end of the member's queue: dropping the member closes it.
+    queue: End<Arc<Message>>,
     /// Set when the queue overflowed: the writer closes with 1008 instead of sending.
     overflowed: Arc<AtomicBool>,
 }
 
-/// Every room, by path.
+/// The members on one path.
+struct Room {
+    path: String,
+    members: Vec<Member>,
+}
+
+/// Every room, kept sorted by path so that a path is found by binary search. (A
+/// `HashMap` does the same, and brings its own table code and SipHash into the binary.)
 pub struct Rooms {
-    rooms: Mutex<HashMap<String, Vec<Member>>>,
+    rooms: Mutex<Vec<Room>>,
     next_id: AtomicU64,
     queue: usize,
     log: Log,
@@ -52,15 +59,20 @@ impl Rooms {
     /// No rooms yet; each member may have `queue` messages waiting.
     pub fn new(queue: usize, log: Log) -> Rooms {
         Rooms {
-            rooms: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
             queue: queue.max(1),
             log,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Member>>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Room>> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Where the room at `path` is in `rooms`, or where it would go.
+    fn find(rooms: &[Room], path: &str) -> Result<usize, usize> {
+        rooms.binary_search_by(|room| room.path.as_str().cmp(path))
     }
 
     /// Serves one member: joins its room, relays what it sends, leaves.
@@ -69,24 +81,35 @@ impl Rooms {
         let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
-        let (queue, waiting) = mpsc::sync_channel(self.queue);
+        let (queue, waiting) = bounded(self.queue);
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (finished_tx, finished_rx) = mpsc::channel::<()>();
+        let (finished, reader_done) = Signal::new();
         let drain = {
             let (overflowed, log, peer) = (overflowed.clone(), self.log, peer.clone());
-            thread::Builder::new()
-                .name("stdws-room-writer".into())
-                .spawn(move || {
+            spawn_named(
+                "stdws-room-writer",
+                Box::new(move || {
                     drain(&waiting, &writer, &overflowed, log, &peer);
                     if overflowed.load(Ordering::Acquire) {
-                        closing::unblock_reader(&tcp, &finished_rx);
+                        closing::unblock_reader(&tcp, &finished);
                     }
-                })?
+                }),
+            )?
         };
         let members = {
             let mut rooms = self.lock();
-            let room = rooms.entry(path.clone()).or_default();
+            let room = match Rooms::find(&rooms, &path) {
+                Ok(i) => &mut rooms[i].members,
+                Err(i) => {
+                    let room = Room {
+                        path: path.clone(),
+                        members: Vec::new(),
+                    };
+                    rooms.insert(i, room);
+                    &mut rooms[i].members
+                }
+            };
             room.push(Member {
                 id,
                 peer: peer.clone(),
@@ -107,7 +130,7 @@ impl Rooms {
             };
             self.relay(&path, id, Arc::new(message));
         };
-        drop(finished_tx);
+        drop(reader_done);
         self.leave(&path, id);
         let _ = drain.join();
         outcome
@@ -116,16 +139,16 @@ impl Rooms {
     /// Hands `message` to every other member of the room at `path`, under the lock.
     fn relay(&self, path: &str, from: u64, message: Arc<Message>) {
         let mut rooms = self.lock();
-        let Some(members) = rooms.get_mut(path) else {
+        let Ok(i) = Rooms::find(&rooms, path) else {
             return;
         };
-        members.retain(|m| {
+        rooms[i].members.retain(|m| {
             if m.id == from {
                 return true;
             }
-            match m.queue.try_send(message.clone()) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
+            match m.queue.offer(message.clone()) {
+                Offer::Queued => true,
+                Offer::Full => {
                     m.overflowed.store(true, Ordering::Release);
                     self.log.info(format_args!(
                         "{} {path}: closing with 1008: {OVERFLOW_REASON}",
@@ -133,17 +156,17 @@ impl Rooms {
                     ));
                     false
                 }
-                Err(TrySendError::Disconnected(_)) => false,
+                Offer::Closed => false,
             }
         });
     }
 
     fn leave(&self, path: &str, id: u64) {
         let mut rooms = self.lock();
-        if let Some(members) = rooms.get_mut(path) {
-            members.retain(|m| m.id != id);
-            if members.is_empty() {
-                rooms.remove(path);
+        if let Ok(i) = Rooms::find(&rooms, path) {
+            rooms[i].members.retain(|m| m.id != id);
+            if rooms[i].members.is_empty() {
+                rooms.remove(i);
             }
         }
     }
@@ -152,14 +175,14 @@ impl Rooms {
 /// A member's writer thread: sends queued messages in order until the member leaves,
 /// or closes with 1008 once its queue has overflowed.
 fn drain(
-    waiting: &Receiver<Arc<Message>>,
+    waiting: &End<Arc<Message>>,
     writer: &Writer<SharedTcpStream>,
     overflowed: &AtomicBool,
     log: Log,
     peer: &str,
 ) {
     let mut warned = false;
-    while let Ok(message) = waiting.recv() {
+    while let Some(message) = waiting.take() {
         if overflowed.load(Ordering::Acquire) {
             break;
         }

@@ -3,6 +3,7 @@
 //! variables that `--passenv` lets through.
 
 use std::ffi::OsString;
+use std::process::Command;
 use stdws::Request;
 
 /// What websocketd puts in `GATEWAY_INTERFACE`, kept so its scripts run unchanged.
@@ -43,39 +44,34 @@ fn variable_name(header: &str) -> String {
     name
 }
 
-/// Every CGI variable for `request`, served on `server_port`. A program serves
-/// every path, so `SCRIPT_NAME` is empty and `PATH_INFO` is the whole path.
-pub fn variables(request: &Request, server_port: u16) -> Vec<(String, String)> {
+/// Sets every CGI variable for `request`, served on `server_port`, on `command`. A
+/// program serves every path, so `SCRIPT_NAME` is empty and `PATH_INFO` is the whole
+/// path.
+pub fn set_variables(command: &mut Command, request: &Request, server_port: u16) {
     let head = &request.head;
     let (remote_addr, remote_port) = request.peer.map_or((String::new(), String::new()), |p| {
         (p.ip().to_string(), p.port().to_string())
     });
-    let mut vars = vec![
-        ("REMOTE_ADDR".to_string(), remote_addr),
-        ("REMOTE_PORT".to_string(), remote_port),
+    command.envs([
+        ("REMOTE_ADDR", remote_addr.as_str()),
+        ("REMOTE_PORT", &remote_port),
+        ("SERVER_NAME", host_name(head.header("Host").unwrap_or(""))),
+        ("SERVER_PORT", &server_port.to_string()),
         (
-            "SERVER_NAME".to_string(),
-            host_name(head.header("Host").unwrap_or("")).to_string(),
-        ),
-        ("SERVER_PORT".to_string(), server_port.to_string()),
-        (
-            "SERVER_PROTOCOL".to_string(),
-            format!("HTTP/{}.{}", head.version.0, head.version.1),
+            "SERVER_PROTOCOL",
+            &format!("HTTP/{}.{}", head.version.0, head.version.1),
         ),
         (
-            "SERVER_SOFTWARE".to_string(),
-            format!("stdws/{}", env!("CARGO_PKG_VERSION")),
+            "SERVER_SOFTWARE",
+            concat!("stdws/", env!("CARGO_PKG_VERSION")),
         ),
-        (
-            "GATEWAY_INTERFACE".to_string(),
-            GATEWAY_INTERFACE.to_string(),
-        ),
-        ("REQUEST_METHOD".to_string(), head.method.clone()),
-        ("REQUEST_URI".to_string(), head.target.clone()),
-        ("SCRIPT_NAME".to_string(), String::new()),
-        ("PATH_INFO".to_string(), head.path().to_string()),
-        ("QUERY_STRING".to_string(), head.query().to_string()),
-    ];
+        ("GATEWAY_INTERFACE", GATEWAY_INTERFACE),
+        ("REQUEST_METHOD", &head.method),
+        ("REQUEST_URI", &head.target),
+        ("SCRIPT_NAME", ""),
+        ("PATH_INFO", head.path()),
+        ("QUERY_STRING", head.query()),
+    ]);
     let mut headers: Vec<(String, String)> = Vec::new();
     for h in &head.headers {
         let name = variable_name(&h.name);
@@ -87,8 +83,7 @@ pub fn variables(request: &Request, server_port: u16) -> Vec<(String, String)> {
             None => headers.push((name, h.value.clone())),
         }
     }
-    vars.extend(headers);
-    vars
+    command.envs(headers);
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@
 //! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
 
 use super::cgi_env;
-use super::closing;
+use super::closing::{self, Signal};
 use super::log::{self, Log};
+use super::spawn_named;
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 use stdws::handshake::Rejection;
@@ -115,12 +115,13 @@ impl Exec {
         let stdin = child.stdin.take();
         if let Some(stderr) = child.stderr.take() {
             let (log, label) = (self.log, format!("{peer} {}", self.program));
-            let _ = thread::Builder::new()
-                .name("stdws-stderr".into())
-                .spawn(move || log_lines(stderr, log, &label));
+            let _ = spawn_named(
+                "stdws-stderr",
+                Box::new(move || log_lines(stderr, log, &label)),
+            );
         }
-        let (finished_tx, finished_rx) = mpsc::channel::<()>();
-        let (relayed_tx, relayed_rx) = mpsc::channel::<()>();
+        let (finished, reader_done) = Signal::new();
+        let (relayed, relay_done) = Signal::new();
         let relay = Relay {
             writer,
             binary: self.binary,
@@ -130,37 +131,40 @@ impl Exec {
             warned: Cell::new(false),
         };
         let stdout = child.stdout.take();
-        let relaying = thread::Builder::new()
-            .name("stdws-stdout".into())
-            .spawn(move || {
+        let relaying = spawn_named(
+            "stdws-stdout",
+            Box::new(move || {
                 if let Some(stdout) = stdout {
                     relay.run(stdout);
                 }
                 // The program's output has ended: close with 1000, then give the
                 // client its time to answer before the reader is unblocked.
                 let _ = relay.writer.close(CloseCode::NORMAL, "");
-                closing::unblock_reader(&tcp, &finished_rx);
-                drop(relayed_tx);
-            });
+                closing::unblock_reader(&tcp, &finished);
+                drop(relay_done);
+            }),
+        );
         // From here on, every path reaps the program.
         let outcome = match relaying {
             Ok(_) => self.feed_stdin(&mut reader, stdin, &peer),
             Err(e) => Err(e.into()),
         };
-        drop(finished_tx);
+        drop(reader_done);
         self.reap(&mut child, &peer);
         // The relay ends once stdout does; a grandchild that kept stdout open would
         // hold it, so wait only a bounded time.
-        let _ = relayed_rx.recv_timeout(closing::CLOSE_PATIENCE);
+        relayed.wait(closing::CLOSE_PATIENCE);
         outcome
     }
 
     fn spawn(&self, request: &Request) -> std::io::Result<Child> {
-        Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .args(&self.args)
             .env_clear()
-            .envs(self.inherited.iter().map(|(k, v)| (k, v)))
-            .envs(cgi_env::variables(request, self.server_port))
+            .envs(self.inherited.iter().map(|(k, v)| (k, v)));
+        cgi_env::set_variables(&mut command, request, self.server_port);
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -224,7 +228,9 @@ impl Exec {
                         self.log.debug(format_args!(
                             "{peer}: {} killed after {} ms",
                             self.program,
-                            self.close_wait.as_millis()
+                            // It came from `--closems`, a u64; u128's Display
+                            // would add a kilobyte to the binary.
+                            self.close_wait.as_millis() as u64
                         ));
                         s
                     }

@@ -1,5 +1,6 @@
 //! The `stdws` binary's pieces: arguments, the log, the built-in page, and the apps
-//! each mode runs (exec, broadcast, static files), plus `--trace` output.
+//! each mode runs (exec, broadcast, static files), plus `--trace` output, and the one
+//! way they start helper threads.
 
 pub mod args;
 pub mod broadcast;
@@ -8,5 +9,19 @@ pub mod closing;
 pub mod exec;
 pub mod log;
 pub mod page;
+pub mod queue;
 pub mod static_files;
 pub mod trace;
+
+use std::io;
+use std::thread::{self, JoinHandle};
+
+/// Starts a helper thread named `name`: a program's stdout or stderr relay, a room
+/// member's writer.
+///
+/// The job is boxed so that every helper thread goes through this one function:
+/// `thread::Builder::spawn` is generic over its closure, and each closure type would
+/// compile the standard library's thread start-up once more into the binary.
+pub fn spawn_named(name: &str, job: Box<dyn FnOnce() + Send>) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new().name(name.to_string()).spawn(job)
+}

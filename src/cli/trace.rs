@@ -13,14 +13,14 @@ pub fn handshake(request: &Request) {
     match stdws::explain::for_request(request) {
         Some(explanation) => {
             for line in explanation.to_string().lines() {
-                eprintln!("stdws: {peer} trace {line}");
+                super::log::write_line(format_args!("{peer} trace {line}"));
             }
         }
-        None => eprintln!("stdws: {peer} trace (no keys to explain)"),
+        None => super::log::write_line(format_args!("{peer} trace (no keys to explain)")),
     }
 }
 
 /// Prints one frame: direction, opcode name, FIN, length, masked.
 pub fn frame(peer: SocketAddr, event: &FrameEvent) {
-    eprintln!("stdws: {peer} trace frame {event}");
+    super::log::write_line(format_args!("{peer} trace frame {event}"));
 }
