@@ -21,8 +21,6 @@
 use crate::handshake::hixie76::{self, KeyError};
 use crate::handshake::rfc6455::{self, GUID};
 use crate::handshake::{Request, Variant};
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use std::fmt::{self, Write as _};
 
 /// One line of an explanation: a label and its value (an empty label continues the
@@ -123,26 +121,15 @@ pub fn rfc6455(key: &str) -> Explanation {
     let key = key.trim();
     e.step("1. key, as sent", key);
     e.step("", "used as ASCII text: it is never base64-decoded first");
-    let nonce_ok = match BASE64.decode(key) {
-        Ok(nonce) if nonce.len() == 16 => {
-            e.step("", "(it does decode to the 16-byte nonce §4.1 asks for)");
-            true
-        }
-        Ok(nonce) => {
-            e.step(
-                "",
-                format!(
-                    "(it decodes to {} bytes, not 16: the server answers 400)",
-                    nonce.len()
-                ),
-            );
-            false
-        }
-        Err(_) => {
-            e.step("", "(it is not base64: the server answers 400)");
-            false
-        }
-    };
+    let nonce_ok = rfc6455::is_base64_nonce(key);
+    e.step(
+        "",
+        if nonce_ok {
+            "(it is the base64 of a 16-byte nonce, as §4.1 asks)"
+        } else {
+            "(it is not the base64 of 16 bytes: the server answers 400)"
+        },
+    );
     e.step("2. GUID (§1.3)", GUID);
     e.step("3. key ++ GUID", format!("{key}{GUID}"));
     e.step("4. SHA-1, hex", hex_packed(&rfc6455::sha1_of_key(key)));

@@ -22,6 +22,29 @@ pub fn accept_key(key: &str) -> String {
     BASE64.encode(sha1_of_key(key))
 }
 
+/// Whether `key` is a 16-byte nonce in base64, as §4.1 item 7 asks.
+///
+/// No decoding is needed to tell: 16 bytes are five 3-byte groups (20 characters)
+/// and one last byte, which base64 writes as two characters and `==`. The second of
+/// those holds only the byte's low 2 bits, so its low 4 bits must be zero (`A`, `Q`,
+/// `g` or `w`); any other is not the canonical encoding of 16 bytes (RFC 4648 §3.5).
+///
+/// ```
+/// use stdws::handshake::rfc6455::is_base64_nonce;
+/// assert!(is_base64_nonce("dGhlIHNhbXBsZSBub25jZQ=="));
+/// assert!(!is_base64_nonce("c2hvcnQ=")); // 5 bytes
+/// assert!(!is_base64_nonce("dGhlIHNhbXBsZSBub25jZR=="));  // trailing bits set
+/// ```
+pub fn is_base64_nonce(key: &str) -> bool {
+    let Some(data) = key.strip_suffix("==") else {
+        return false;
+    };
+    let is_alphabet = |b: &u8| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/';
+    data.len() == 22
+        && data.as_bytes().iter().all(is_alphabet)
+        && matches!(data.as_bytes()[21], b'A' | b'Q' | b'g' | b'w')
+}
+
 /// The 20-byte SHA-1 of key ++ GUID, before base64 (shown by `--explain`).
 pub fn sha1_of_key(key: &str) -> [u8; 20] {
     let mut sha1 = sha1_smol::Sha1::new();
@@ -50,12 +73,12 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
                 .with_header("Upgrade", "websocket"),
         );
     }
-    match BASE64.decode(key) {
-        Ok(nonce) if nonce.len() == 16 => Ok(key.to_string()),
-        _ => Err(Rejection::bad_request(
+    if !is_base64_nonce(key) {
+        return Err(Rejection::bad_request(
             "Sec-WebSocket-Key must be 16 bytes in base64",
-        )),
+        ));
     }
+    Ok(key.to_string())
 }
 
 /// The 101 answer (§4.2.2 item 5).
@@ -85,6 +108,26 @@ mod tests {
             accept_key("08kp54j1E3z4IfuM1m75tQ=="),
             "Dhg2s/gXkbuTiYk690dns7LmEhY="
         );
+    }
+
+    #[test]
+    fn the_nonce_check_agrees_with_decoding() {
+        // Every length around 16 bytes, and every last character: the check says
+        // yes exactly when strict base64 decoding gives 16 bytes.
+        for len in 14..=18usize {
+            let bytes: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+            let key = BASE64.encode(&bytes);
+            assert_eq!(is_base64_nonce(&key), len == 16, "{key}");
+        }
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=*";
+        for &last in alphabet {
+            let key = format!("dGhlIHNhbXBsZSBub25jZ{}==", last as char);
+            let decodes = BASE64.decode(&key).is_ok_and(|n| n.len() == 16);
+            assert_eq!(is_base64_nonce(&key), decodes, "{key}");
+        }
+        assert!(!is_base64_nonce("dGhlIHNhbXBsZSBub25jZQ="));
+        assert!(!is_base64_nonce("dGhlIHNhbXBsZSBub25jZQ==="));
+        assert!(!is_base64_nonce("dGhlIHNhbXBsZSBu*25jZQ=="));
     }
 
     #[test]
