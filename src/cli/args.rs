@@ -175,9 +175,12 @@ teaching and logs:
     )
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, UsageError> {
-    v.parse()
-        .map_err(|_| UsageError(format!("{flag}: '{v}' is not a valid number")))
+/// A flag's numeric value, in the range of the field it sets.
+fn number<T: TryFrom<u64>>(flag: &str, v: &str) -> Result<T, UsageError> {
+    v.parse::<u64>()
+        .ok()
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| UsageError(format!("{flag}: '{v}' is not a valid number")))
 }
 
 /// A list that must name something: an empty `--origin ""` would silently allow
