@@ -150,8 +150,8 @@ impl MessageReader {
     /// `piece_size` comes out in pieces, so it can be passed on while the rest is
     /// still arriving and never needs more than `piece_size` bytes of memory:
     ///
-    /// - a frame longer than `piece_size` is handed out read by read: each piece is
-    ///   what one read of the stream brought (at most `piece_size` bytes), so the
+    /// - a frame of `piece_size` bytes or more is handed out read by read: each piece
+    ///   is what one read of the stream brought (at most `piece_size` bytes), so the
     ///   bytes leave again while they are still in the cache, as in a TCP echo;
     /// - shorter frames gather until `piece_size` bytes are in or the message ends.
     ///
@@ -295,7 +295,7 @@ impl MessageReader {
         };
         let cut = !frame.opcode.is_control() && self.message == Some(Opcode::Binary);
         let frame_len = frame.received as u64 + frame.remaining;
-        let read_by_read = cut && frame_len > piece_size as u64;
+        let read_by_read = cut && frame_len >= piece_size as u64;
         while frame.remaining > 0 {
             if cut && self.data_len >= piece_size {
                 return Ok(true);
@@ -482,7 +482,7 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_longer_than_a_piece_comes_out_read_by_read() {
+    fn a_frame_of_a_piece_or_more_comes_out_read_by_read() {
         let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         let wire = frame(true, Opcode::Binary, &big);
         let mut stream = Chunky {
@@ -507,8 +507,8 @@ mod tests {
         assert_eq!(sizes, [2992, 3000, 3000, 1008]);
         assert_eq!(joined, big);
 
-        // A frame no longer than the piece size waits to be whole.
-        let wire = frame(true, Opcode::Binary, &big[..4000]);
+        // A frame shorter than the piece size waits to be whole.
+        let wire = frame(true, Opcode::Binary, &big[..3999]);
         let mut stream = Chunky {
             data: &wire,
             chunk: 3000,
@@ -517,7 +517,7 @@ mod tests {
             Part::Message(MessageRef::Binary(b)) => b.len(),
             _ => 0,
         });
-        assert_eq!(got.ok(), Some(4000));
+        assert_eq!(got.ok(), Some(3999));
     }
 
     #[test]

@@ -344,7 +344,7 @@ fn a_large_binary_message_is_echoed_while_it_is_still_arriving() {
     let server = echo_server(Config::default());
     let mut s = open_rfc(server.local_addr(), "/");
     echo_while_sending(&mut s, 4 << 20, 1);
-    echo_while_sending(&mut s, 600 << 10, 2);
+    echo_while_sending(&mut s, 1 << 20, 2);
     s.write_all(&masked(0x8, &close_payload(1000, ""))).unwrap();
     assert_eq!(read_close(&mut s), Some(1000));
 }
