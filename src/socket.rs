@@ -338,20 +338,26 @@ impl FrameWriter {
         Ok(())
     }
 
-    /// One piece of a binary message as its own frame (§5.4): a binary frame for the
-    /// first piece, continuation frames after it, FIN on the last.
-    fn send_piece<W: Write + ?Sized>(&mut self, w: &mut W, piece: Piece<'_>) -> Result<()> {
+    /// The opcode of a piece's frame (§5.4): binary for the first piece, continuation
+    /// after it; an error if the connection cannot carry it.
+    fn piece_opcode(&self, piece: Piece<'_>) -> Result<Opcode> {
         if self.close.sent().is_some() {
             return Err(Error::Closed);
         }
         if self.variant == Variant::Hixie76 {
             return Err(Error::BinaryOnHixie76);
         }
-        let opcode = if piece.first {
+        Ok(if piece.first {
             Opcode::Binary
         } else {
             Opcode::Continuation
-        };
+        })
+    }
+
+    /// One piece of a binary message as its own frame (§5.4): a binary frame for the
+    /// first piece, continuation frames after it, FIN on the last.
+    fn send_piece<W: Write + ?Sized>(&mut self, w: &mut W, piece: Piece<'_>) -> Result<()> {
+        let opcode = self.piece_opcode(piece)?;
         self.push_frame(w, opcode, piece.data, piece.last)?;
         if self.out.len() >= OUTPUT_HIGH_WATER {
             self.flush(w)?;
@@ -363,17 +369,7 @@ impl FrameWriter {
     /// everything queued before it, and given up if the stream's write times out
     /// with nothing taken: the unwritten rest then waits in the queue.
     fn relay_piece<W: Write + ?Sized>(&mut self, w: &mut W, piece: Piece<'_>) -> Result<Relayed> {
-        if self.close.sent().is_some() {
-            return Err(Error::Closed);
-        }
-        if self.variant == Variant::Hixie76 {
-            return Err(Error::BinaryOnHixie76);
-        }
-        let opcode = if piece.first {
-            Opcode::Binary
-        } else {
-            Opcode::Continuation
-        };
+        let opcode = self.piece_opcode(piece)?;
         if self.random.is_some() {
             // A client masks its frames, so the frame is built in the queue first.
             self.push_frame(w, opcode, piece.data, piece.last)?;

@@ -114,8 +114,9 @@ impl OriginPolicy {
                     .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(o))
             }
             (OriginPolicy::SameOrigin, Some(o)) => o
-                .split_once("://")
-                .map(|(_, rest)| rest.trim_end_matches('/'))
+                .split_once(':')
+                .and_then(|(_, rest)| rest.strip_prefix("//"))
+                .map(|rest| rest.trim_end_matches('/'))
                 .is_some_and(|authority| authority.eq_ignore_ascii_case(host.trim())),
         }
     }
