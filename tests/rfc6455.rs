@@ -312,14 +312,16 @@ fn a_client_that_sends_a_whole_large_message_before_reading_gets_its_echo() {
     echo_while_sending(&mut s, 2 << 20, 7);
 }
 
-/// Sends one masked binary frame of `len` bytes in two halves and reads the echo's
-/// first fragment between them: the echo passed the first half on before the second
-/// was sent. Then checks the whole echo byte for byte.
+/// Sends one masked binary frame of `len` bytes (over 64 KiB) in two parts: its
+/// header with the first 64 KiB, then, only once the echo's first fragment has come
+/// back, the rest. Then checks the whole echo byte for byte. (The first part is small
+/// enough for the socket buffers, so the first fragment can leave whole even though
+/// this client does not read while it writes.)
 fn echo_while_sending(s: &mut TcpStream, len: usize, seed: u32) {
     let blob: Vec<u8> = (0..len as u32).map(|i| (i % 241 + seed) as u8).collect();
     let wire = masked(0x2, &blob);
-    let half = wire.len() / 2;
-    s.write_all(&wire[..half]).unwrap();
+    let first_part = 14 + (64 << 10); // 14: a masked header with a 64-bit length
+    s.write_all(&wire[..first_part]).unwrap();
     let (fin, opcode, first) = read_frame(s);
     assert!(
         !fin,
@@ -327,7 +329,7 @@ fn echo_while_sending(s: &mut TcpStream, len: usize, seed: u32) {
     );
     assert_eq!(opcode, 0x2);
     let mut echoed = first;
-    s.write_all(&wire[half..]).unwrap();
+    s.write_all(&wire[first_part..]).unwrap();
     loop {
         let (fin, opcode, payload) = read_frame(s);
         assert_eq!(opcode, 0x0, "continuation fragments");
