@@ -114,6 +114,7 @@
 //! | UTF-8 as it arrives | [`utf8`] | [`utf8::Utf8Progress`] |
 //! | hixie-76 frames | [`hixie_frame`] | `0x00 .. 0xFF`, `0xFF 0x00` |
 //! | an open connection | [`socket`] | [`WebSocket`], [`Reader`], [`Writer`] |
+//! | the echo application | [`mod@echo`] | [`echo()`](crate::echo()), large messages relayed read by read |
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |
 //! | the client side | [`client`] | [`client::connect`], nonce and masks from [`random`] |
 //!
