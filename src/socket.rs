@@ -287,6 +287,11 @@ pub(crate) struct FrameWriter {
     out: Vec<u8>,
     close: Arc<CloseState>,
     random: Option<Random>,
+    /// A relayed piece stalled, so the queue starts with the unwritten rest of its
+    /// frame. Automatic answers (a pong) then wait in the queue until the next
+    /// explicit flush: the peer is still sending and not reading, and a blocking
+    /// write now would wait for it while it waits for us.
+    stalled: bool,
 }
 
 impl FrameWriter {
@@ -296,6 +301,7 @@ impl FrameWriter {
             out: Vec::new(),
             close,
             random: (role == Role::Client).then(Random::new),
+            stalled: false,
         }
     }
 
@@ -332,7 +338,7 @@ impl FrameWriter {
             (Variant::Hixie76, _) => return Err(Error::BinaryOnHixie76),
             (_, MessageRef::Close(_)) => unreachable!("close frames are handled above"),
         }
-        if flush || self.out.len() >= OUTPUT_HIGH_WATER {
+        if !self.stalled && (flush || self.out.len() >= OUTPUT_HIGH_WATER) {
             self.flush(w)?;
         }
         Ok(())
@@ -402,7 +408,8 @@ impl FrameWriter {
         w: &mut W,
         mut bufs: &mut [IoSlice<'_>],
     ) -> Result<Relayed> {
-        if !write_until_stalled(w, &mut bufs)? {
+        self.stalled = write_until_stalled(w, &mut bufs)?;
+        if !self.stalled {
             return Ok(Relayed::Sent);
         }
         let mut owed = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
@@ -448,6 +455,7 @@ impl FrameWriter {
             );
             self.out = queued;
             self.out.clear();
+            self.stalled = false;
             return Ok(result?);
         }
         self.out.extend_from_slice(&header[..n]);
@@ -463,6 +471,7 @@ impl FrameWriter {
     fn flush<W: Write + ?Sized>(&mut self, w: &mut W) -> Result<()> {
         let result = w.write_all(&self.out).and_then(|()| w.flush());
         self.out.clear();
+        self.stalled = false;
         if self.out.capacity() > 4 * OUTPUT_HIGH_WATER {
             self.out = Vec::new();
         }
@@ -970,19 +979,24 @@ mod tests {
             "the rest is queued"
         );
 
-        // The peer reads again; the last piece follows what was queued.
+        // The peer reads again; the pong and the last piece follow what was queued.
         peer.room = usize::MAX;
         let last = Piece {
             data: &[3; 10],
             first: false,
             last: true,
         };
+        // A ping answered meanwhile waits behind the queued rest, unwritten.
+        let got_before = peer.got.len();
+        writer.answer(&mut peer, Answer::Pong(b"hi")).unwrap();
+        assert_eq!(peer.got.len(), got_before, "nothing written while stalled");
         writer.send_piece(&mut peer, last).unwrap();
         writer.flush(&mut peer).unwrap();
         let mut expected = vec![0x02, 126, 0xEA, 0x60];
         expected.extend([1; 60_000]);
         expected.extend([0x00, 126, 0xEA, 0x60]);
         expected.extend([2; 60_000]);
+        expected.extend([0x8A, 2, b'h', b'i']);
         expected.extend([0x80, 10]);
         expected.extend([3; 10]);
         assert!(peer.got == expected, "three frames, whole and in order");

@@ -312,6 +312,37 @@ fn a_client_that_sends_a_whole_large_message_before_reading_gets_its_echo() {
     echo_while_sending(&mut s, 2 << 20, 7);
 }
 
+#[test]
+fn a_ping_inside_a_large_message_from_a_client_that_is_not_reading_is_answered() {
+    // Two 12 MiB fragments with a ping between them, all written before reading. The
+    // echo's relay stalls on this client; the pong must then wait behind the rest of
+    // the echo instead of blocking the server while the client is still sending.
+    let server = echo_server(Config::default());
+    let mut s = open_rfc(server.local_addr(), "/");
+    let blob: Vec<u8> = (0..24u32 << 20).map(|i| (i % 239) as u8).collect();
+    let (a, b) = blob.split_at(12 << 20);
+    let mut wire = frame(false, 0x2, a, true);
+    wire.extend(frame(true, 0x9, b"still there?", true));
+    wire.extend(frame(true, 0x0, b, true));
+    s.write_all(&wire).expect("the whole message is sent");
+    let (mut echoed, mut pong) = (Vec::new(), None);
+    loop {
+        let (fin, opcode, payload) = read_frame(&mut s);
+        if opcode == 0xA {
+            pong = Some(payload);
+            continue;
+        }
+        echoed.extend_from_slice(&payload);
+        if fin {
+            break;
+        }
+    }
+    assert_eq!(pong.as_deref(), Some(&b"still there?"[..]));
+    assert!(echoed == blob, "24 MiB echoed byte for byte");
+    s.write_all(&masked(0x8, &close_payload(1000, ""))).unwrap();
+    assert_eq!(read_close(&mut s), Some(1000));
+}
+
 /// Sends one masked binary frame of `len` bytes (over 64 KiB) in two parts: its
 /// header with the first 64 KiB, then, only once the echo's first fragment has come
 /// back, the rest. Then checks the whole echo byte for byte. (The first part is small
