@@ -171,3 +171,34 @@ fn slow_member_gets_1008_and_the_room_keeps_going() {
         .unwrap();
     assert!(common::server_closed(&mut slow));
 }
+
+#[test]
+fn a_slow_member_is_also_bounded_in_bytes() {
+    // 1 MiB messages: a member that reads nothing is closed with 1008 once about
+    // 16 MiB wait for it (beyond its socket buffers), long before 256 messages.
+    let mut server = Stdws::start(&["--broadcast", "-v"]);
+    let mut sender = open_rfc(server.addr, "/big");
+    let mut reader = open_rfc(server.addr, "/big");
+    let slow = open_rfc(server.addr, "/big");
+    let slow_port = slow.local_addr().unwrap().port();
+    joined(&mut server, "/big", 3);
+
+    let filler = "y".repeat(1 << 20);
+    let overflow_line = format!(":{slow_port} /big: closing with 1008");
+    let mut sent = 0;
+    let until = Instant::now() + Duration::from_secs(60);
+    while !server.log().iter().any(|l| l.contains(&overflow_line)) {
+        assert!(
+            sent < 120 && Instant::now() < until,
+            "no overflow after {sent} messages of 1 MiB"
+        );
+        let msg = format!("big-{sent}-{filler}");
+        sender.write_all(&masked(0x1, msg.as_bytes())).unwrap();
+        assert!(
+            text(&mut reader) == msg,
+            "the reading member gets message {sent}"
+        );
+        sent += 1;
+    }
+    assert!(sent >= 16, "overflowed after only {sent} messages");
+}

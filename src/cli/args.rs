@@ -144,8 +144,8 @@ plain HTTP:
 
 broadcast mode:
   --broadcast            each message goes to every other client on the same path;
-                         a client more than {queue} messages behind is closed
-                         with 1008 (each has its own bounded queue)
+                         a client more than {queue} messages or 16 MiB behind is
+                         closed with 1008 (each has its own bounded queue)
 
 exec mode:
   --maxforks N           most programs running at once, 503 beyond (default {max_forks})

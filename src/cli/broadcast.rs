@@ -5,9 +5,9 @@
 //! Order: a message is handed to every member's queue while the room's lock is held,
 //! so all members receive the room's messages in one and the same order.
 //!
-//! A slow client never stalls the room: each member has a bounded queue (counted in
-//! messages) drained by its own writer thread, and the sender only ever *tries* to
-//! enqueue. A member whose queue is full is dropped from the room and closed with
+//! A slow client never stalls the room: each member has a bounded queue (in messages
+//! and in bytes) drained by its own writer thread, and the sender only ever *tries*
+//! to enqueue. A member whose queue is full is dropped from the room and closed with
 //! 1008 (policy violation, RFC 6455 §7.4.1) and a reason. hixie-76 has no binary
 //! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
 //! and is skipped there with a log line.
@@ -26,6 +26,11 @@ use stdws::{
 /// Messages a member may have waiting before it counts as too slow. With the socket
 /// buffers in front of it, a reader gets several megabytes of slack.
 pub const DEFAULT_QUEUE: usize = 256;
+
+/// Bytes of messages a member may have waiting (beyond one message of any size, which
+/// always fits): without it, 256 messages of the 64 MiB allowed each could hold 16 GiB
+/// behind one reader that stopped.
+pub const QUEUE_BYTES: usize = 16 << 20;
 
 /// The reason sent with 1008 to a member that fell behind.
 pub const OVERFLOW_REASON: &str = "send queue overflow: reading too slowly";
@@ -81,7 +86,7 @@ impl Rooms {
         let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
-        let (queue, waiting) = bounded(self.queue);
+        let (queue, waiting) = bounded(self.queue, QUEUE_BYTES);
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (finished, reader_done) = Signal::new();
@@ -142,11 +147,16 @@ impl Rooms {
         let Ok(i) = Rooms::find(&rooms, path) else {
             return;
         };
+        let size = match &*message {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => 0,
+        };
         rooms[i].members.retain(|m| {
             if m.id == from {
                 return true;
             }
-            match m.queue.offer(message.clone()) {
+            match m.queue.offer(message.clone(), size) {
                 Offer::Queued => true,
                 Offer::Full => {
                     m.overflowed.store(true, Ordering::Release);

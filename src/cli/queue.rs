@@ -1,6 +1,8 @@
 //! A bounded queue between two threads, as broadcast mode needs one for each room
 //! member: the room only ever *tries* to add (a full queue means the member reads too
-//! slowly), and the member's writer thread waits to take.
+//! slowly), and the member's writer thread waits to take. It is bounded twice: in
+//! items, and in the bytes they hold (the sizes the offering side gives), so a few
+//! huge messages cannot pile up gigabytes behind one slow reader.
 //!
 //! Each side holds an [`End`]; dropping either end closes the queue. The taker then
 //! gets what is still queued and then `None`, and every later offer is refused. That
@@ -17,11 +19,15 @@ pub struct Queue<T> {
     state: Mutex<State<T>>,
     changed: Condvar,
     capacity: usize,
+    max_bytes: usize,
 }
 
 #[derive(Debug)]
 struct State<T> {
-    items: VecDeque<T>,
+    /// Each item with the size it was offered with.
+    items: VecDeque<(T, usize)>,
+    /// The sizes of the items waiting, added up.
+    bytes: usize,
     closed: bool,
 }
 
@@ -30,7 +36,8 @@ struct State<T> {
 pub enum Offer {
     /// It waits in the queue.
     Queued,
-    /// The queue holds `capacity` items already; the item was not added.
+    /// The queue holds `capacity` items already, or the item would take it past its
+    /// bytes; the item was not added.
     Full,
     /// The other end is gone; the item was not added.
     Closed,
@@ -40,16 +47,19 @@ pub enum Offer {
 #[derive(Debug)]
 pub struct End<T>(Arc<Queue<T>>);
 
-/// An empty queue for at most `capacity` items (at least one), and its two ends: the
-/// one that offers and the one that takes.
-pub fn bounded<T>(capacity: usize) -> (End<T>, End<T>) {
+/// An empty queue for at most `capacity` items (at least one) holding at most
+/// `max_bytes` together (an empty queue takes any one item, however large), and its
+/// two ends: the one that offers and the one that takes.
+pub fn bounded<T>(capacity: usize, max_bytes: usize) -> (End<T>, End<T>) {
     let queue = Arc::new(Queue {
         state: Mutex::new(State {
             items: VecDeque::new(),
+            bytes: 0,
             closed: false,
         }),
         changed: Condvar::new(),
         capacity: capacity.max(1),
+        max_bytes,
     });
     (End(queue.clone()), End(queue))
 }
@@ -62,16 +72,19 @@ impl<T> Queue<T> {
 }
 
 impl<T> End<T> {
-    /// Adds `item` unless the queue is full or closed; never waits.
-    pub fn offer(&self, item: T) -> Offer {
+    /// Adds `item`, which holds `bytes`, unless the queue is full or closed; never
+    /// waits.
+    pub fn offer(&self, item: T, bytes: usize) -> Offer {
         let mut state = self.0.lock();
         if state.closed {
             return Offer::Closed;
         }
-        if state.items.len() >= self.0.capacity {
+        let too_many_bytes = !state.items.is_empty() && state.bytes + bytes > self.0.max_bytes;
+        if state.items.len() >= self.0.capacity || too_many_bytes {
             return Offer::Full;
         }
-        state.items.push_back(item);
+        state.items.push_back((item, bytes));
+        state.bytes += bytes;
         drop(state);
         self.0.changed.notify_one();
         Offer::Queued
@@ -85,7 +98,9 @@ impl<T> End<T> {
             .changed
             .wait_while(state, |s| s.items.is_empty() && !s.closed)
             .unwrap_or_else(|p| p.into_inner());
-        state.items.pop_front()
+        let (item, bytes) = state.items.pop_front()?;
+        state.bytes -= bytes;
+        Some(item)
     }
 }
 
@@ -103,25 +118,46 @@ mod tests {
 
     #[test]
     fn bounded_and_in_order() {
-        let (tx, rx) = bounded(2);
-        assert_eq!(tx.offer(1), Offer::Queued);
-        assert_eq!(tx.offer(2), Offer::Queued);
-        assert_eq!(tx.offer(3), Offer::Full);
+        let (tx, rx) = bounded(2, 100);
+        assert_eq!(tx.offer(1, 1), Offer::Queued);
+        assert_eq!(tx.offer(2, 1), Offer::Queued);
+        assert_eq!(tx.offer(3, 1), Offer::Full);
         assert_eq!(rx.take(), Some(1));
-        assert_eq!(tx.offer(3), Offer::Queued);
+        assert_eq!(tx.offer(3, 1), Offer::Queued);
         assert_eq!((rx.take(), rx.take()), (Some(2), Some(3)));
     }
 
     #[test]
+    fn bounded_in_bytes_but_one_item_always_fits() {
+        let (tx, rx) = bounded(10, 100);
+        assert_eq!(
+            tx.offer("huge", 500),
+            Offer::Queued,
+            "an empty queue takes it"
+        );
+        assert_eq!(tx.offer("small", 1), Offer::Full);
+        assert_eq!(rx.take(), Some("huge"));
+        assert_eq!(tx.offer("a", 60), Offer::Queued);
+        assert_eq!(tx.offer("b", 40), Offer::Queued);
+        assert_eq!(tx.offer("c", 1), Offer::Full, "100 bytes are waiting");
+        assert_eq!(rx.take(), Some("a"));
+        assert_eq!(
+            tx.offer("c", 60),
+            Offer::Queued,
+            "taking gave the bytes back"
+        );
+    }
+
+    #[test]
     fn closing_either_end() {
-        let (tx, rx) = bounded(4);
-        assert_eq!(tx.offer("last"), Offer::Queued);
+        let (tx, rx) = bounded(4, 100);
+        assert_eq!(tx.offer("last", 1), Offer::Queued);
         let taker = thread::spawn(move || (rx.take(), rx.take()));
         drop(tx);
         assert_eq!(taker.join().unwrap(), (Some("last"), None));
 
-        let (tx, rx) = bounded(4);
+        let (tx, rx) = bounded(4, 100);
         drop(rx);
-        assert_eq!(tx.offer(1), Offer::Closed);
+        assert_eq!(tx.offer(1, 1), Offer::Closed);
     }
 }
