@@ -292,6 +292,10 @@ pub(crate) struct FrameWriter {
     /// explicit flush: the peer is still sending and not reading, and a blocking
     /// write now would wait for it while it waits for us.
     stalled: bool,
+    /// Where the pong queued while stalled lies in `out`, so that a newer one can
+    /// replace it: only the latest ping is answered then (RFC 6455 §5.5.3 allows it),
+    /// and a flood of pings cannot grow the queue while nothing can be written.
+    late_pong: Option<(usize, usize)>,
 }
 
 impl FrameWriter {
@@ -302,6 +306,7 @@ impl FrameWriter {
             close,
             random: (role == Role::Client).then(Random::new),
             stalled: false,
+            late_pong: None,
         }
     }
 
@@ -408,6 +413,7 @@ impl FrameWriter {
         w: &mut W,
         mut bufs: &mut [IoSlice<'_>],
     ) -> Result<Relayed> {
+        self.late_pong = None;
         self.stalled = write_until_stalled(w, &mut bufs)?;
         if !self.stalled {
             return Ok(Relayed::Sent);
@@ -455,7 +461,7 @@ impl FrameWriter {
             );
             self.out = queued;
             self.out.clear();
-            self.stalled = false;
+            (self.stalled, self.late_pong) = (false, None);
             return Ok(result?);
         }
         self.out.extend_from_slice(&header[..n]);
@@ -471,7 +477,7 @@ impl FrameWriter {
     fn flush<W: Write + ?Sized>(&mut self, w: &mut W) -> Result<()> {
         let result = w.write_all(&self.out).and_then(|()| w.flush());
         self.out.clear();
-        self.stalled = false;
+        (self.stalled, self.late_pong) = (false, None);
         if self.out.capacity() > 4 * OUTPUT_HIGH_WATER {
             self.out = Vec::new();
         }
@@ -523,6 +529,17 @@ impl FrameWriter {
             return Ok(());
         }
         match answer {
+            Answer::Pong(p) if self.stalled => {
+                if let Some((start, end)) = self.late_pong {
+                    if self.out.len() == end {
+                        self.out.truncate(start);
+                    }
+                }
+                let start = self.out.len();
+                self.push_control(w, Opcode::Pong, p)?;
+                self.late_pong = Some((start, self.out.len()));
+                Ok(())
+            }
             Answer::Pong(p) => self.send(w, MessageRef::Pong(p), true),
             Answer::Close(code) => self.close(w, code, ""),
             Answer::Fail(v) => self.close(w, Some(v.close_code()), v.reason()),
@@ -986,8 +1003,10 @@ mod tests {
             first: false,
             last: true,
         };
-        // A ping answered meanwhile waits behind the queued rest, unwritten.
+        // Pings answered meanwhile wait behind the queued rest, unwritten, and only
+        // the latest is answered.
         let got_before = peer.got.len();
+        writer.answer(&mut peer, Answer::Pong(b"first")).unwrap();
         writer.answer(&mut peer, Answer::Pong(b"hi")).unwrap();
         assert_eq!(peer.got.len(), got_before, "nothing written while stalled");
         writer.send_piece(&mut peer, last).unwrap();
