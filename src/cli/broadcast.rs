@@ -160,6 +160,9 @@ impl Rooms {
                 Offer::Queued => true,
                 Offer::Full => {
                     m.overflowed.store(true, Ordering::Release);
+                    // It will be sent none of them: free them now, not when its
+                    // writer, likely blocked on a full socket, gets to look.
+                    m.queue.clear();
                     self.log.info(format_args!(
                         "{} {path}: closing with 1008: {OVERFLOW_REASON}",
                         m.peer

@@ -90,6 +90,16 @@ impl<T> End<T> {
         Offer::Queued
     }
 
+    /// Drops every item waiting, at once: what an overflowed member will never be sent
+    /// should not hold memory while its writer is still blocked on its socket.
+    pub fn clear(&self) {
+        let mut state = self.0.lock();
+        state.bytes = 0;
+        let items = std::mem::take(&mut state.items);
+        drop(state);
+        drop(items);
+    }
+
     /// The oldest item, waiting for one; `None` once the queue is closed and empty.
     pub fn take(&self) -> Option<T> {
         let state = self.0.lock();
@@ -146,6 +156,14 @@ mod tests {
             Offer::Queued,
             "taking gave the bytes back"
         );
+        tx.clear();
+        assert_eq!(
+            tx.offer("d", 100),
+            Offer::Queued,
+            "clearing gave them all back"
+        );
+        drop(tx);
+        assert_eq!((rx.take(), rx.take()), (Some("d"), None));
     }
 
     #[test]
