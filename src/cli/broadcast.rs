@@ -23,13 +23,16 @@ use stdws::{
     Writer,
 };
 
-/// Messages a member may have waiting before it counts as too slow. With the socket
-/// buffers in front of it, a reader gets several megabytes of slack.
-pub const DEFAULT_QUEUE: usize = 256;
+/// Messages a member may have waiting before it counts as too slow. Many, because a
+/// sender's burst of small messages is parsed from one read and queued at once, far
+/// faster than any member's writer sends them one by one: with 256, a burst of 300
+/// short messages dropped every other member, however fast it read.
+pub const DEFAULT_QUEUE: usize = 4096;
 
 /// Bytes of messages a member may have waiting (beyond one message of any size, which
-/// always fits): without it, 256 messages of the 64 MiB allowed each could hold 16 GiB
-/// behind one reader that stopped.
+/// always fits): the bound that matters for memory, since 4096 messages of the 64 MiB
+/// allowed each could otherwise hold 256 GiB behind one reader that stopped. With the
+/// socket buffers in front of it, a reader gets several megabytes more of slack.
 pub const QUEUE_BYTES: usize = 16 << 20;
 
 /// The reason sent with 1008 to a member that fell behind.
