@@ -35,6 +35,30 @@ fn read_hixie_exactly(s: &mut TcpStream, expected: &str) {
     assert_eq!(got, hixie_text(expected), "hixie frame differs");
 }
 
+/// Calls `send_one(0)`, `send_one(1)`, ... until the log says the member on
+/// `slow_port` was closed with 1008 for overflowing; fails after `max` messages or a
+/// minute. Returns how many were sent.
+fn send_until_overflow(
+    server: &mut Stdws,
+    slow_port: u16,
+    path: &str,
+    max: usize,
+    mut send_one: impl FnMut(usize),
+) -> usize {
+    let overflow_line = format!(":{slow_port} {path}: closing with 1008");
+    let until = Instant::now() + Duration::from_secs(60);
+    let mut sent = 0;
+    while !server.log().iter().any(|l| l.contains(&overflow_line)) {
+        assert!(
+            sent < max && Instant::now() < until,
+            "no overflow after {sent} messages"
+        );
+        send_one(sent);
+        sent += 1;
+    }
+    sent
+}
+
 /// Nothing arrives on `s` within a short while.
 fn quiet(s: &mut TcpStream) -> bool {
     s.set_read_timeout(Some(Duration::from_millis(300)))
@@ -124,19 +148,11 @@ fn slow_member_gets_1008_and_the_room_keeps_going() {
     // `slow` reads nothing. Send 64 KiB messages until its queue overflows (the
     // socket buffers take a few megabytes first); the hixie member reads them all.
     let filler = "x".repeat(64 * 1024);
-    let overflow_line = format!(":{slow_port} /busy: closing with 1008");
-    let mut sent = 0;
-    let until = Instant::now() + Duration::from_secs(60);
-    while !server.log().iter().any(|l| l.contains(&overflow_line)) {
-        assert!(
-            sent < 2000 && Instant::now() < until,
-            "no overflow after {sent}"
-        );
-        let msg = format!("bulk-{sent}-{filler}");
+    let sent = send_until_overflow(&mut server, slow_port, "/busy", 2000, |n| {
+        let msg = format!("bulk-{n}-{filler}");
         sender.write_all(&masked(0x1, msg.as_bytes())).unwrap();
         read_hixie_exactly(&mut hixie, &msg);
-        sent += 1;
-    }
+    });
 
     // The room goes on without it.
     sender
@@ -184,22 +200,14 @@ fn a_slow_member_is_also_bounded_in_bytes() {
     joined(&mut server, "/big", 3);
 
     let filler = "y".repeat(1 << 20);
-    let overflow_line = format!(":{slow_port} /big: closing with 1008");
-    let mut sent = 0;
-    let until = Instant::now() + Duration::from_secs(60);
-    while !server.log().iter().any(|l| l.contains(&overflow_line)) {
-        assert!(
-            sent < 120 && Instant::now() < until,
-            "no overflow after {sent} messages of 1 MiB"
-        );
-        let msg = format!("big-{sent}-{filler}");
+    let sent = send_until_overflow(&mut server, slow_port, "/big", 120, |n| {
+        let msg = format!("big-{n}-{filler}");
         sender.write_all(&masked(0x1, msg.as_bytes())).unwrap();
         assert!(
             text(&mut reader) == msg,
-            "the reading member gets message {sent}"
+            "the reading member gets message {n}"
         );
-        sent += 1;
-    }
+    });
     assert!(sent >= 16, "overflowed after only {sent} messages");
 }
 
