@@ -1,0 +1,91 @@
+//! Every limit and policy of the server, each with a safe default.
+
+use crate::handshake::{self, OriginPolicy};
+use crate::http::HeadLimits;
+use crate::message_reader::Limits;
+use std::time::Duration;
+
+/// Every limit and policy of the server, each with a safe default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Most bytes in a request head (default 16 KiB; 431 beyond). Browsers send a few
+    /// hundred bytes, more with cookies.
+    pub max_head_bytes: usize,
+    /// Most header lines in a request head (default 100; 431 beyond).
+    pub max_headers: usize,
+    /// Time for the whole handshake, head and hixie-76 key3 together (default 10 s,
+    /// as websocketd). A client that dribbles its head is answered 408 and closed.
+    pub handshake_timeout: Duration,
+    /// Keepalive and idle timeout (default 60 s): after this long with no byte from
+    /// the peer, an RFC 6455 connection is sent a ping (RFC 6455 §5.5.2); if another
+    /// interval passes with still nothing (no pong, no data), the connection is
+    /// dropped. hixie-76 has no ping, so a silent hixie-76 peer is dropped after two
+    /// intervals. Any byte counts as a sign of life, so a busy client that never
+    /// answers pings is never dropped; a long default leaves slow benchmarks alone.
+    /// `None` waits for ever (a dead peer then holds its thread until the process ends).
+    pub ping_interval: Option<Duration>,
+    /// A send that cannot make progress for this long fails and the connection is
+    /// dropped (default 30 s), so a client that stops reading never pins a thread for
+    /// ever.
+    pub write_timeout: Duration,
+    /// Largest frame payload (default 16 MiB; close 1009 beyond).
+    pub max_frame_size: usize,
+    /// Largest message, all fragments together (default 64 MiB; close 1009 beyond).
+    pub max_message_size: usize,
+    /// Stack size of each connection thread (default 128 KiB). Only the pages a
+    /// thread touches cost memory; raise it for handlers that recurse deeply.
+    pub stack_size: usize,
+    /// Most connections served at once (default 16384). One more is answered
+    /// `503 Service Unavailable` with Retry-After and closed.
+    pub max_connections: usize,
+    /// Subprotocols the server speaks (default none).
+    pub protocols: Vec<String>,
+    /// Which origins may connect (default any).
+    pub origin: OriginPolicy,
+    /// After the last close frame, how long to wait for the peer to close its side
+    /// before dropping the connection (default 2 s).
+    pub close_timeout: Duration,
+    /// Write one line per connection (and per error) to stderr (default true).
+    pub log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let limits = Limits::default();
+        Config {
+            max_head_bytes: 16 * 1024,
+            max_headers: 100,
+            handshake_timeout: Duration::from_secs(10),
+            ping_interval: Some(Duration::from_secs(60)),
+            write_timeout: Duration::from_secs(30),
+            max_frame_size: limits.max_frame_size,
+            max_message_size: limits.max_message_size,
+            stack_size: 128 * 1024,
+            max_connections: 16384,
+            protocols: Vec::new(),
+            origin: OriginPolicy::Any,
+            close_timeout: Duration::from_secs(2),
+            log: true,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_frame_size: self.max_frame_size,
+            max_message_size: self.max_message_size,
+        }
+    }
+
+    pub(crate) fn handshake_options(&self) -> handshake::Options {
+        handshake::Options {
+            protocols: self.protocols.clone(),
+            origin: self.origin.clone(),
+            head_limits: Some(HeadLimits {
+                max_bytes: self.max_head_bytes,
+                max_headers: self.max_headers,
+            }),
+        }
+    }
+}

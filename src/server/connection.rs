@@ -1,0 +1,225 @@
+//! One connection on its own thread: the handshake, the handler, the last close
+//! frame, the lingering close (RFC 6455 §7.1.1) and the log line.
+
+use super::{lock, log, Shared, SharedTcpStream};
+use crate::error::Error;
+use crate::handshake::{self, HandshakeError};
+use crate::http::{Head, Response};
+use crate::message::CloseCode;
+use crate::message_reader::Role;
+use crate::socket::{close_if_open, WebSocket};
+use crate::tap::Tap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Reads from a TCP stream with one deadline for a whole exchange: each read may wait
+/// only for the time that is left.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One connection, registered for shutdown from its first byte to its end.
+pub(super) fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let stream = SharedTcpStream::new(stream);
+    let slot = {
+        // Registered under the lock, then the flag read: a shutdown either finds this
+        // connection in the list or is seen here.
+        let mut open = lock(&shared.open);
+        if shared.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        open.register(stream.clone())
+    };
+    serve_registered(stream, peer, shared);
+    lock(&shared.open).leave(slot);
+}
+
+/// One connection, from the first byte to the log line.
+fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) {
+    let started = Instant::now();
+    let config = &shared.config;
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let mut deadline = Deadline {
+        stream: &stream,
+        until: started + config.handshake_timeout,
+    };
+    let upgraded = match handshake::accept_with(&mut deadline, &shared.options, &*shared.admit) {
+        Ok(u) => u,
+        Err(HandshakeError::NotUpgrade(head)) => {
+            serve_plain(&stream, &head, shared);
+            log(
+                shared,
+                format_args!("{peer} {} {} http", head.method, head.target),
+            );
+            linger(&stream, config.close_timeout);
+            return;
+        }
+        Err(e) => {
+            log(shared, format_args!("{peer} handshake failed: {e}"));
+            linger(&stream, config.close_timeout);
+            return;
+        }
+    };
+    let mut request = upgraded.request;
+    request.peer = Some(peer);
+    let _ = stream.set_read_timeout(config.ping_interval);
+
+    let stream = match &shared.frames {
+        None => stream,
+        Some(hook) => {
+            let hook = hook.clone();
+            let tap = Tap::new(request.variant, Arc::new(move |e| hook(peer, e)));
+            tap.incoming(&upgraded.leftover);
+            stream.with_tap(tap)
+        }
+    };
+    let mut ws = WebSocket::with_limits(
+        stream.clone(),
+        request.variant,
+        Role::Server,
+        config.limits(),
+        &upgraded.leftover,
+    );
+    ws.set_keepalive(config.ping_interval.is_some());
+    let close = ws.close_state_handle();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
+
+    let (code, reason) = match &outcome {
+        _ if shared.shutting_down.load(Ordering::Acquire) => (
+            Some(CloseCode::GOING_AWAY),
+            "server shutting down".to_string(),
+        ),
+        Ok(Ok(())) => (Some(CloseCode::NORMAL), String::new()),
+        Ok(Err(e)) => match e.downcast_ref::<Error>() {
+            // The peer broke the protocol (already answered) or the connection is gone.
+            Some(Error::Protocol(_) | Error::Closed | Error::Io(_)) => (None, e.to_string()),
+            _ => (
+                Some(CloseCode::INTERNAL_ERROR),
+                format!("handler error: {e}"),
+            ),
+        },
+        Err(_) => (
+            Some(CloseCode::INTERNAL_ERROR),
+            "handler panicked".to_string(),
+        ),
+    };
+    if let Some(code) = code {
+        let reason_on_wire = if code == CloseCode::INTERNAL_ERROR {
+            "internal error"
+        } else {
+            ""
+        };
+        let _ = close_if_open(
+            &mut stream.clone(),
+            request.variant,
+            &close,
+            code,
+            reason_on_wire,
+        );
+    }
+    if close.sent().is_some() && close.received().is_some() {
+        // Both close frames went: "the server MUST close the underlying TCP
+        // connection immediately" (§5.5.1). The peer has nothing more to send, so no
+        // unread byte can turn our FIN into a reset, and waiting for the peer's FIN
+        // would only cost this thread another wake-up.
+        let _ = stream.shutdown(Shutdown::Write);
+    } else {
+        linger(&stream, config.close_timeout);
+    }
+    log(
+        shared,
+        format_args!(
+            "{peer} {} {} closed sent={} received={} in {} ms{}",
+            request.path(),
+            request.variant,
+            CloseSide(close.sent()),
+            CloseSide(close.received()),
+            // As u64, which lasts 584 million years: u128's Display alone would add
+            // a kilobyte to the binary.
+            started.elapsed().as_millis() as u64,
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            }
+        ),
+    );
+}
+
+/// One side of the close handshake in a log line: the code sent or received, `empty`
+/// for a close frame without one, `-` where none went.
+struct CloseSide(Option<Option<CloseCode>>);
+
+impl std::fmt::Display for CloseSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("-"),
+            Some(None) => f.write_str("empty"),
+            Some(Some(code)) => std::fmt::Display::fmt(&code, f),
+        }
+    }
+}
+
+/// A plain HTTP request: GET and HEAD go to the HTTP handler, others get 405.
+fn serve_plain(stream: &TcpStream, head: &Head, shared: &Shared) {
+    let head_only = head.method == "HEAD";
+    let response = if head.version >= (1, 1) && head.count("Host") != 1 {
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host gets 400.
+        Response::error(400, "an HTTP/1.1 request needs exactly one Host header")
+    } else if head.method == "GET" || head_only {
+        let mut r = (shared.http)(head);
+        if !r
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Connection"))
+        {
+            r.headers.push(("Connection".into(), "close".into()));
+        }
+        r
+    } else {
+        Response::error(405, "only GET and HEAD are served").header("Allow", "GET, HEAD")
+    };
+    let _ = response.write_to(&mut &*stream, head_only);
+}
+
+/// The end of every connection (RFC 6455 §7.1.1: the server closes TCP first):
+/// send FIN, then read and discard until the peer closes too or `timeout` passes,
+/// so the last frame is not lost to a reset caused by unread input.
+fn linger(stream: &TcpStream, timeout: Duration) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + timeout;
+    let mut sink = [0u8; 4096];
+    let mut reader = Deadline { stream, until };
+    while let Ok(n) = reader.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
