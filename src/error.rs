@@ -1,5 +1,6 @@
 //! One error type for the WebSocket layer: what the peer did wrong, or what failed.
 
+use crate::budget::Refusal;
 use crate::message::CloseCode;
 use std::fmt;
 use std::io;
@@ -103,6 +104,9 @@ pub enum Error {
     ControlPayloadTooLong,
     /// A close code that may not be sent (RFC 6455 §7.4).
     InvalidCloseCode(CloseCode),
+    /// The server's memory budget could not cover what this connection needed
+    /// ([`crate::budget`]); close 1013 (Try Again Later) has been sent if it could be.
+    Overloaded(Refusal),
 }
 
 impl fmt::Display for Error {
@@ -114,6 +118,7 @@ impl fmt::Display for Error {
             Error::BinaryOnHixie76 => f.write_str("hixie-76 has no binary messages"),
             Error::ControlPayloadTooLong => f.write_str("control payload over 125 bytes"),
             Error::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
+            Error::Overloaded(r) => write!(f, "overloaded: {r}"),
         }
     }
 }
@@ -130,6 +135,12 @@ impl std::error::Error for Error {
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Error {
         Error::Io(e)
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        Error::Overloaded(r)
     }
 }
 

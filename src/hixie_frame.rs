@@ -10,14 +10,22 @@
 //! There is no masking, no binary message, no ping and no close code. The reader is
 //! resumable like the RFC 6455 one: a timeout mid-frame loses nothing.
 
+use crate::budget::Share;
 use crate::error::{Error, Result, Violation};
 use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
 use crate::message::MessageRef;
+use crate::message_reader::RETAINED_CAPACITY;
 use crate::utf8::Utf8Progress;
 use std::io::Read;
 
 /// The closing handshake frame: type 0xFF, length 0.
 pub const CLOSE_FRAME: [u8; 2] = [0xFF, 0x00];
+
+/// The byte that opens a text frame (draft §4.2).
+pub const TEXT_START: u8 = 0x00;
+
+/// The byte that ends a text frame; valid UTF-8 never contains it.
+pub const TEXT_END: u8 = 0xFF;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -44,6 +52,9 @@ pub struct HixieReader {
     discarded: usize,
     max_message_size: usize,
     delivered: bool,
+    /// Where the text buffer's growth beyond its allowance is drawn from, if the
+    /// connection has a memory budget ([`crate::budget`]).
+    share: Option<Share>,
 }
 
 impl HixieReader {
@@ -57,7 +68,15 @@ impl HixieReader {
             discarded: 0,
             max_message_size,
             delivered: false,
+            share: None,
         }
+    }
+
+    /// Draws the text buffer's growth beyond `share.allowance` from a memory budget,
+    /// as [`MessageReader::set_share`](crate::message_reader::MessageReader::set_share)
+    /// does.
+    pub fn set_share(&mut self, share: Share) {
+        self.share = Some(share);
     }
 
     /// Whether bytes are already buffered.
@@ -71,6 +90,17 @@ impl HixieReader {
             self.delivered = false;
             self.text.clear();
             self.utf8.reset();
+            let held = self.text.capacity();
+            let keep = self
+                .share
+                .as_ref()
+                .map_or(RETAINED_CAPACITY, |s| s.allowance);
+            if held > keep {
+                self.text = Vec::new();
+                if let Some(share) = &self.share {
+                    share.shrink(held, 0);
+                }
+            }
         }
         loop {
             if self.input.is_empty() && self.input.fill(stream)? == 0 {
@@ -94,7 +124,7 @@ impl HixieReader {
     }
 
     /// Consumes buffered input (at least one byte) and says what it completed.
-    fn step(&mut self) -> Result<Step, Violation> {
+    fn step(&mut self) -> Result<Step> {
         let data = self.input.data();
         match self.state {
             State::FrameType => {
@@ -112,8 +142,16 @@ impl HixieReader {
             State::Text => {
                 let end = data.iter().position(|&b| b == 0xFF);
                 let piece = &data[..end.unwrap_or(data.len())];
-                if self.text.len() + piece.len() > self.max_message_size {
-                    return Err(Violation::MessageTooLarge);
+                let needed = self.text.len() + piece.len();
+                if needed > self.max_message_size {
+                    return Err(Violation::MessageTooLarge.into());
+                }
+                if needed > self.text.capacity() {
+                    let grown = (self.text.capacity() * 2).max(needed);
+                    if let Some(share) = &self.share {
+                        share.grow(self.text.capacity(), grown)?;
+                    }
+                    self.text.reserve_exact(grown - self.text.len());
                 }
                 self.text.extend_from_slice(piece);
                 let used = piece.len() + usize::from(end.is_some());
@@ -124,7 +162,7 @@ impl HixieReader {
                 if end.is_some() {
                     self.state = State::FrameType;
                     if !self.utf8.is_complete(&self.text) {
-                        return Err(Violation::InvalidUtf8);
+                        return Err(Violation::InvalidUtf8.into());
                     }
                     return Ok(Step::Text);
                 }
@@ -135,7 +173,7 @@ impl HixieReader {
                 self.discarded += used;
                 self.input.consume(used);
                 if self.discarded > self.max_message_size {
-                    return Err(Violation::MessageTooLarge);
+                    return Err(Violation::MessageTooLarge.into());
                 }
                 if end.is_some() {
                     self.state = State::FrameType;
@@ -187,9 +225,9 @@ enum Step {
 /// text needs no escaping.
 pub fn encode_text(out: &mut Vec<u8>, text: &str) {
     out.reserve(text.len() + 2);
-    out.push(0x00);
+    out.push(TEXT_START);
     out.extend_from_slice(text.as_bytes());
-    out.push(0xFF);
+    out.push(TEXT_END);
 }
 
 #[cfg(test)]

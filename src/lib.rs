@@ -237,6 +237,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod client;
 pub mod echo;
 pub mod error;

@@ -121,6 +121,9 @@ impl CloseCode {
     pub const MESSAGE_TOO_BIG: CloseCode = CloseCode(1009);
     /// 1011: the server hit an unexpected condition (a handler error or panic).
     pub const INTERNAL_ERROR: CloseCode = CloseCode(1011);
+    /// 1013 Try Again Later: the server is overloaded for now (its memory budget is
+    /// full); the client may reconnect later (IANA registry, RFC 6455 §11.7).
+    pub const TRY_AGAIN_LATER: CloseCode = CloseCode(1013);
 
     /// Whether this code may appear in a close frame (RFC 6455 §7.4.1, §7.4.2, and the
     /// IANA registry's 1012–1014): 1000–1003, 1007–1014 and 3000–4999. 1004, 1005, 1006

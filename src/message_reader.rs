@@ -5,6 +5,7 @@
 //! is recorded in its fields before it can return, so a read timeout (or
 //! `WouldBlock`) in the middle of a frame loses nothing, and the next call carries on.
 
+use crate::budget::Share;
 use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, decode_header, Header, Opcode};
 use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
@@ -46,7 +47,7 @@ const FIRST_GROWTH: usize = 64 * 1024;
 
 /// The message buffer keeps at most this much capacity between messages; a larger one
 /// (from a big message) is given back once that message has been delivered.
-const RETAINED_CAPACITY: usize = 2 << 20;
+pub(crate) const RETAINED_CAPACITY: usize = 2 << 20;
 
 /// What the previous call handed out, and so what the next call must clear first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,9 @@ pub struct MessageReader {
     control: Vec<u8>,
     utf8: Utf8Progress,
     delivered: Delivered,
+    /// Where the message buffer's growth beyond its allowance is drawn from, if the
+    /// connection has a memory budget ([`crate::budget`]).
+    share: Option<Share>,
 }
 
 impl MessageReader {
@@ -128,7 +132,17 @@ impl MessageReader {
             control: Vec::with_capacity(125),
             utf8: Utf8Progress::default(),
             delivered: Delivered::Nothing,
+            share: None,
         }
+    }
+
+    /// Draws the message buffer's growth beyond `share.allowance` from a memory
+    /// budget: a message that needs more than is free waits, without reading, for at
+    /// most `share.patience`, then fails with [`Error::Overloaded`]. Between messages
+    /// the buffer shrinks back to the allowance, so an idle connection holds nothing
+    /// of the pool.
+    pub fn set_share(&mut self, share: Share) {
+        self.share = Some(share);
     }
 
     /// Whether bytes are already buffered, so the next read may not need the stream.
@@ -172,9 +186,7 @@ impl MessageReader {
                 self.data_len = 0;
                 self.streamed = 0;
                 self.utf8.reset();
-                if self.data.capacity() > RETAINED_CAPACITY {
-                    self.data = Vec::new();
-                }
+                self.shrink_after_message();
             }
         }
         loop {
@@ -311,7 +323,17 @@ impl MessageReader {
             } else {
                 let needed = self.data_len + want;
                 if self.data.len() < needed {
-                    let grown = (self.data.len() * 2).max(FIRST_GROWTH).min(needed);
+                    // Memory follows the bytes that arrive, so a lying length costs
+                    // nothing; a piece read by read is bounded by the caller instead.
+                    let grown = if read_by_read {
+                        needed
+                    } else {
+                        (self.data.len() * 2).max(FIRST_GROWTH).min(needed)
+                    };
+                    if let Some(share) = &self.share {
+                        share.grow(self.data.len(), grown)?;
+                    }
+                    self.data.reserve_exact(grown - self.data.len());
                     self.data.resize(grown, 0);
                 }
                 (&mut self.data, self.data_len)
@@ -366,6 +388,21 @@ impl MessageReader {
             }
         }
         Ok(cut && self.data_len >= piece_size)
+    }
+
+    /// Gives back a large message's buffer once it has been delivered: beyond the
+    /// allowance when the pool lent it, beyond [`RETAINED_CAPACITY`] otherwise.
+    fn shrink_after_message(&mut self) {
+        let held = self.data.len();
+        match &self.share {
+            Some(share) if held > share.allowance => {
+                self.data.truncate(share.allowance);
+                self.data.shrink_to_fit();
+                share.shrink(held, share.allowance);
+            }
+            None if held > RETAINED_CAPACITY => self.data = Vec::new(),
+            _ => {}
+        }
     }
 
     fn control_message(&self, opcode: Opcode) -> Result<MessageRef<'_>> {

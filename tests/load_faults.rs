@@ -24,6 +24,9 @@ fn rest_of_stream(s: &mut TcpStream) -> Vec<u8> {
     }
 }
 
+/// Close 1001 with its reason: what a peer that stays silent after a ping gets.
+const NO_ANSWER_CLOSE: &[u8] = b"\x88\x13\x03\xe9no answer to ping";
+
 #[test]
 fn shutdown_says_1001_to_everyone_and_does_not_wait_for_a_blocked_writer() {
     let server = echo_server(Config::default());
@@ -103,10 +106,14 @@ fn a_silent_peer_is_pinged_then_dropped_and_a_pong_keeps_it() {
         s.write_all(&masked(0xA, b"")).unwrap();
     }
     // Now silence: one more ping after an interval, then after another the server
-    // gives up.
+    // gives up, with a close frame: 1001 and the reason.
     let started = Instant::now();
     assert_eq!(read_frame(&mut s), (true, 0x9, Vec::new()));
-    assert_eq!(rest_of_stream(&mut s), b"", "dropped without another frame");
+    assert_eq!(
+        rest_of_stream(&mut s),
+        NO_ANSWER_CLOSE,
+        "closed with 1001, then dropped"
+    );
     eprintln!(
         "keepalive: silent peer dropped {} ms after it fell silent (interval {} ms)",
         started.elapsed().as_millis(),
@@ -209,7 +216,11 @@ fn keepalive_rule_any_byte_after_a_ping_counts_two_silent_intervals_do_not() {
         Err(Error::Io(e)) => assert_eq!(e.kind(), ErrorKind::TimedOut),
         other => panic!("two silent intervals must end the read: {other:?}"),
     }
-    assert_eq!(ws.get_ref().written, [PING, PING, PING].concat());
+    assert_eq!(
+        ws.get_ref().written,
+        [&PING[..], &PING, &PING, NO_ANSWER_CLOSE].concat(),
+        "the third ping unanswered, then close 1001"
+    );
 
     // Without keepalive, a timeout is the caller's, and nothing is written.
     let script = Script {
@@ -229,5 +240,9 @@ fn a_silent_hixie76_peer_is_dropped_without_a_ping() {
         ..Config::default()
     });
     let mut s = open_hixie(server.local_addr(), "/quiet");
-    assert_eq!(rest_of_stream(&mut s), b"", "hixie-76 has no ping to send");
+    assert_eq!(
+        rest_of_stream(&mut s),
+        [0xFF, 0x00],
+        "no ping to send; the closing frame, then the end"
+    );
 }

@@ -107,6 +107,8 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         &upgraded.leftover,
     );
     ws.set_keepalive(config.ping_interval.is_some());
+    ws.set_send_pace(config.send_pace());
+    ws.set_share(shared.share());
     let close = ws.close_state_handle();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
 
@@ -118,7 +120,9 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         Ok(Ok(())) => (Some(CloseCode::NORMAL), String::new()),
         Ok(Err(e)) => match e.downcast_ref::<Error>() {
             // The peer broke the protocol (already answered) or the connection is gone.
-            Some(Error::Protocol(_) | Error::Closed | Error::Io(_)) => (None, e.to_string()),
+            Some(Error::Protocol(_) | Error::Closed | Error::Io(_) | Error::Overloaded(_)) => {
+                (None, e.to_string())
+            }
             _ => (
                 Some(CloseCode::INTERNAL_ERROR),
                 format!("handler error: {e}"),

@@ -18,6 +18,7 @@ mod shared_stream;
 pub use config::Config;
 pub use shared_stream::SharedTcpStream;
 
+use crate::budget::{Budget, Share};
 use crate::handshake::{self, Rejection, Request, Variant};
 use crate::http::{Head, Response};
 use crate::socket::WebSocket;
@@ -52,6 +53,19 @@ struct Shared {
     shutting_down: AtomicBool,
     /// Connection threads, reused: creating a thread costs more than a handshake.
     threads: ThreadCache,
+    /// The bytes held for peers beyond their allowances, shared by every connection.
+    budget: Arc<Budget>,
+}
+
+impl Shared {
+    /// A new connection's share of the memory budget.
+    fn share(&self) -> Share {
+        Share {
+            account: self.budget.account(),
+            allowance: self.config.memory_allowance,
+            patience: self.config.memory_wait,
+        }
+    }
 }
 
 /// The connections being served, so that a shutdown can reach them: one slot each,
@@ -202,6 +216,7 @@ impl Server {
         let shared = Arc::new(Shared {
             options: self.config.handshake_options(),
             threads: ThreadCache::new(self.config.stack_size),
+            budget: Budget::new(self.config.memory_budget),
             config: self.config,
             handler: self.handler,
             http: self.http,
@@ -231,6 +246,11 @@ impl ServerHandle {
     /// How many connections are being served.
     pub fn active_connections(&self) -> usize {
         self.shared.active.load(Ordering::Acquire)
+    }
+
+    /// Bytes of the memory budget held now ([`Config::memory_budget`]).
+    pub fn memory_used(&self) -> usize {
+        self.shared.budget.used()
     }
 
     /// Stops the server and returns once every connection has ended, or soon after

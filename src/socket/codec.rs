@@ -2,7 +2,9 @@
 //! the peer (a pong, the close reply, the close that fails the connection).
 
 use super::close_state::CloseState;
-use crate::error::{Error, Result, Violation};
+use super::keepalive::Keepalive;
+use crate::budget::Share;
+use crate::error::{Error, Result};
 use crate::handshake::Variant;
 use crate::hixie_frame::HixieReader;
 use crate::message::{CloseCode, MessageRef};
@@ -64,6 +66,13 @@ impl Codec {
         }
     }
 
+    pub(super) fn set_share(&mut self, share: Share) {
+        match self {
+            Codec::Rfc6455(r) => r.set_share(share),
+            Codec::Hixie76(r) => r.set_share(share),
+        }
+    }
+
     pub(super) fn has_buffered_input(&self) -> bool {
         match self {
             Codec::Rfc6455(r) => r.has_buffered_input(),
@@ -79,16 +88,36 @@ pub(super) enum Answer<'a> {
     Pong(&'a [u8]),
     /// The close reply: the peer's code echoed, or an empty close (§5.5.1).
     Close(Option<CloseCode>),
-    /// The close that fails the connection for a violation (§7.1.7).
-    Fail(Violation),
+    /// The close that fails the connection (§7.1.7): a violation's code and rule,
+    /// 1013 when the memory budget refused, 1001 when keepalive gave up.
+    Fail(CloseCode, &'static str),
 }
 
+/// The reason sent with 1001 to a peer that answered no keepalive ping.
+pub(super) const NO_ANSWER_TO_PING: &str = "no answer to ping";
+
+/// The reason sent with 1013 when the memory budget refused.
+pub(super) const OVERLOADED: &str = "server memory budget exhausted; try again later";
+
 /// The automatic answer to the outcome of a read, if any.
-pub(super) fn answer_for<'a>(result: &Result<MessageRef<'a>>) -> Option<Answer<'a>> {
+pub(super) fn answer_for<'a>(
+    result: &Result<MessageRef<'a>>,
+    keepalive: &Keepalive,
+) -> Option<Answer<'a>> {
     match result {
         Ok(MessageRef::Ping(p)) => Some(Answer::Pong(p)),
         Ok(MessageRef::Close(c)) => Some(Answer::Close(c.map(|(code, _)| code))),
-        Err(Error::Protocol(v)) => Some(Answer::Fail(*v)),
+        Err(e) => answer_for_error(e, keepalive),
+        _ => None,
+    }
+}
+
+/// The close owed for a failed read, if any.
+pub(super) fn answer_for_error(e: &Error, keepalive: &Keepalive) -> Option<Answer<'static>> {
+    match e {
+        Error::Protocol(v) => Some(Answer::Fail(v.close_code(), v.reason())),
+        Error::Overloaded(_) => Some(Answer::Fail(CloseCode::TRY_AGAIN_LATER, OVERLOADED)),
+        e if keepalive.gave_up(e) => Some(Answer::Fail(CloseCode::GOING_AWAY, NO_ANSWER_TO_PING)),
         _ => None,
     }
 }

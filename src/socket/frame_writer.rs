@@ -5,6 +5,8 @@
 use super::close_state::CloseState;
 use super::codec::Answer;
 use super::keepalive::is_timeout;
+use super::pace::{PaceMeter, Paced};
+use crate::budget::Share;
 use crate::error::{Error, Result};
 use crate::frame::{apply_mask, encode_header, Opcode, MAX_HEADER_LEN};
 use crate::handshake::Variant;
@@ -50,6 +52,11 @@ pub(super) struct FrameWriter {
     /// replace it: only the latest ping is answered then (RFC 6455 §5.5.3 allows it),
     /// and a flood of pings cannot grow the queue while nothing can be written.
     pub(super) late_pong: Option<(usize, usize)>,
+    /// How fast the peer must take what we send ([`super::pace`]).
+    pub(super) meter: PaceMeter,
+    /// Where a stalled queue's bytes are drawn from, and how many it drew.
+    pub(super) share: Option<Share>,
+    pub(super) drawn: usize,
 }
 
 impl FrameWriter {
@@ -61,6 +68,9 @@ impl FrameWriter {
             random: (role == Role::Client).then(Random::new),
             stalled: false,
             late_pong: None,
+            meter: PaceMeter::default(),
+            share: None,
+            drawn: 0,
         }
     }
 
@@ -93,6 +103,21 @@ impl FrameWriter {
             }
             (Variant::Rfc6455, MessageRef::Ping(p)) => self.push_control(w, Opcode::Ping, p)?,
             (Variant::Rfc6455, MessageRef::Pong(p)) => self.push_control(w, Opcode::Pong, p)?,
+            (Variant::Hixie76, MessageRef::Text(t)) if t.len() > DIRECT_WRITE_THRESHOLD => {
+                let queued = std::mem::take(&mut self.out);
+                let result = write_all_vectored(
+                    &mut self.paced(w),
+                    &mut [
+                        IoSlice::new(&queued),
+                        IoSlice::new(&[hixie_frame::TEXT_START]),
+                        IoSlice::new(t.as_bytes()),
+                        IoSlice::new(&[hixie_frame::TEXT_END]),
+                    ],
+                );
+                self.out = queued;
+                self.written();
+                return Ok(result?);
+            }
             (Variant::Hixie76, MessageRef::Text(t)) => hixie_frame::encode_text(&mut self.out, t),
             (Variant::Hixie76, _) => return Err(Error::BinaryOnHixie76),
             (_, MessageRef::Close(_)) => unreachable!("close frames are handled above"),
@@ -176,11 +201,17 @@ impl FrameWriter {
         mut bufs: &mut [IoSlice<'_>],
     ) -> Result<Relayed> {
         self.late_pong = None;
-        self.stalled = write_until_stalled(w, &mut bufs)?;
+        self.stalled = write_until_stalled(&mut self.paced(w), &mut bufs)?;
         if !self.stalled {
+            self.written();
             return Ok(Relayed::Sent);
         }
-        let mut owed = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+        let owed_len = bufs.iter().map(|b| b.len()).sum();
+        if let Some(share) = &self.share {
+            share.grow(self.drawn, owed_len)?;
+            self.drawn = owed_len.max(self.drawn);
+        }
+        let mut owed = Vec::with_capacity(owed_len);
         for b in bufs.iter() {
             owed.extend_from_slice(b);
         }
@@ -214,7 +245,7 @@ impl FrameWriter {
         if mask.is_none() && payload.len() > DIRECT_WRITE_THRESHOLD {
             let queued = std::mem::take(&mut self.out);
             let result = write_all_vectored(
-                w,
+                &mut self.paced(w),
                 &mut [
                     IoSlice::new(&queued),
                     IoSlice::new(&header[..n]),
@@ -222,8 +253,7 @@ impl FrameWriter {
                 ],
             );
             self.out = queued;
-            self.out.clear();
-            (self.stalled, self.late_pong) = (false, None);
+            self.written();
             return Ok(result?);
         }
         self.out.extend_from_slice(&header[..n]);
@@ -237,13 +267,36 @@ impl FrameWriter {
 
     /// Writes everything queued.
     pub(super) fn flush<W: Write + ?Sized>(&mut self, w: &mut W) -> Result<()> {
-        let result = w.write_all(&self.out).and_then(|()| w.flush());
+        let out = std::mem::take(&mut self.out);
+        let result = {
+            let mut paced = self.paced(w);
+            paced.write_all(&out).and_then(|()| paced.flush())
+        };
+        self.out = out;
+        self.written();
+        Ok(result?)
+    }
+
+    /// The queue has been written (or given up with its connection): it is emptied,
+    /// a large one is freed, and what a stalled queue drew from the budget goes back.
+    fn written(&mut self) {
         self.out.clear();
         (self.stalled, self.late_pong) = (false, None);
         if self.out.capacity() > 4 * OUTPUT_HIGH_WATER {
             self.out = Vec::new();
         }
-        Ok(result?)
+        if let Some(share) = &self.share {
+            share.shrink(self.drawn, 0);
+            self.drawn = 0;
+        }
+    }
+
+    /// `w`, with its writes timed against the minimum pace.
+    fn paced<'a, W: Write + ?Sized>(&'a mut self, w: &'a mut W) -> Paced<'a, W> {
+        Paced {
+            stream: w,
+            meter: &mut self.meter,
+        }
     }
 
     /// Sends a close frame (once): RFC 6455 with `code` and `reason` (no payload when
@@ -308,7 +361,7 @@ impl FrameWriter {
             }
             Answer::Pong(p) => self.send(w, MessageRef::Pong(p), true),
             Answer::Close(code) => self.close(w, code, ""),
-            Answer::Fail(v) => self.close(w, Some(v.close_code()), v.reason()),
+            Answer::Fail(code, reason) => self.close(w, Some(code), reason),
         }
     }
 }

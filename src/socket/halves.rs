@@ -3,11 +3,12 @@
 //! interleave.
 
 use super::close_state::CloseState;
-use super::codec::{answer_for, Answer, Codec};
+use super::codec::{answer_for, answer_for_error, Answer, Codec};
 use super::frame_writer::{FrameWriter, Relayed};
 use super::keepalive::{Keepalive, Watched};
 use super::stream::WriteTimeout;
-use crate::error::{Error, Result};
+use crate::budget::Share;
+use crate::error::Result;
 use crate::handshake::Variant;
 use crate::message::{CloseCode, Message, MessageRef};
 use crate::message_reader::{Part, Piece};
@@ -23,9 +24,16 @@ pub struct Reader<S> {
     pub(super) writer: Writer<S>,
     pub(super) close: Arc<CloseState>,
     pub(super) keepalive: Keepalive,
+    pub(super) share: Option<Share>,
 }
 
 impl<S: Read + Write> Reader<S> {
+    /// The connection's share of the memory budget, if it has one (see
+    /// [`WebSocket::share`](crate::WebSocket::share)).
+    pub fn share(&self) -> Option<&Share> {
+        self.share.as_ref()
+    }
+
     /// Reads the next message, owned.
     pub fn read(&mut self) -> Result<Message> {
         self.read_ref().map(|m| m.to_message())
@@ -58,10 +66,9 @@ impl<S: Read + Write> Reader<S> {
         };
         let result = self.codec.read_part(&mut watched, &self.close, piece_size);
         let answer = match &result {
-            Ok(Part::Message(m)) => answer_for(&Ok(*m)),
+            Ok(Part::Message(m)) => answer_for(&Ok(*m), &self.keepalive),
             Ok(Part::Piece(_)) => None,
-            Err(Error::Protocol(v)) => Some(Answer::Fail(*v)),
-            Err(_) => None,
+            Err(e) => answer_for_error(e, &self.keepalive),
         };
         if let Some(answer) = answer {
             let sent = self.writer.lock().answer(answer);
@@ -194,7 +201,7 @@ impl<S: Write> Writer<S> {
     }
 
     /// Starts the closing handshake with `code` and `reason`; the reader sees the
-    /// peer's answer as a `Close` message and then [`Error::Closed`].
+    /// peer's answer as a `Close` message and then [`Error::Closed`](crate::Error::Closed).
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
         self.send_ref(MessageRef::Close(Some((code, reason))))
     }

@@ -15,6 +15,16 @@ pub(super) struct Keepalive {
     pub(super) unanswered: bool,
 }
 
+impl Keepalive {
+    /// Whether a read failed because the peer stayed silent after the ping: the
+    /// connection is then closed with 1001, if a close frame can still be written.
+    pub(super) fn gave_up(&self, e: &Error) -> bool {
+        self.enabled
+            && self.unanswered
+            && matches!(e, Error::Io(e) if e.kind() == io::ErrorKind::TimedOut)
+    }
+}
+
 /// The stream as the codec sees it: any byte received proves the peer alive, not only
 /// a pong (a load generator that never answers pings but keeps sending is alive). A
 /// read that times out sends a ping through `ping` and waits one more interval; a

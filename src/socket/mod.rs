@@ -14,6 +14,7 @@
 //! | `codec.rs` | the incoming half for either variant, and the answers a read owes |
 //! | `keepalive.rs` | the ping after a silence, the end of a peer that stays silent |
 //! | `frame_writer.rs` | frames out: one buffer, few system calls, the relay |
+//! | `pace.rs` | the minimum pace a peer must take what is sent to it |
 //! | `close_state.rs` | which close frames have gone each way |
 //! | `halves.rs` | [`Reader`] and [`Writer`], the two halves of a split connection |
 //! | `stream.rs` | what a stream must offer: [`TryClone`], [`WriteTimeout`] |
@@ -23,14 +24,17 @@ mod codec;
 mod frame_writer;
 mod halves;
 mod keepalive;
+mod pace;
 mod stream;
 
 pub use close_state::CloseState;
 pub(crate) use frame_writer::close_if_open;
 pub use frame_writer::Relayed;
 pub use halves::{Reader, Writer};
+pub use pace::SendPace;
 pub use stream::{TryClone, WriteTimeout};
 
+use crate::budget::Share;
 use crate::error::Result;
 use crate::handshake::Variant;
 use crate::message::{CloseCode, Message, MessageRef};
@@ -104,7 +108,7 @@ impl<S: Read + Write> WebSocket<S> {
             ping: |s: &mut S| writer.keepalive_ping(s),
         };
         let result = self.codec.read(&mut watched, &self.close);
-        if let Some(answer) = answer_for(&result) {
+        if let Some(answer) = answer_for(&result, &self.keepalive) {
             let sent = self.writer.answer(&mut self.stream, answer);
             if let (Ok(_), Err(e)) = (&result, sent) {
                 if matches!(answer, Answer::Pong(_)) {
@@ -145,6 +149,29 @@ impl<S: Read + Write> WebSocket<S> {
     /// when [`Config::ping_interval`](crate::Config::ping_interval) is set.
     pub fn set_keepalive(&mut self, enabled: bool) {
         self.keepalive.enabled = enabled;
+        self.keepalive.unanswered = false;
+    }
+
+    /// Puts the connection's buffers on a memory budget ([`crate::budget`]): a
+    /// message growing beyond `share.allowance`, and a relayed frame queued behind a
+    /// peer that is not reading, draw from the pool and wait for it; a refusal closes
+    /// the connection with 1013. The server does this for every connection.
+    pub fn set_share(&mut self, share: Share) {
+        self.codec.set_share(share.clone());
+        self.writer.share = Some(share);
+    }
+
+    /// The connection's share of the memory budget, if it has one: an application
+    /// that holds more for this peer (a queue of messages) draws on the same account.
+    pub fn share(&self) -> Option<&Share> {
+        self.writer.share.as_ref()
+    }
+
+    /// Sets the slowest pace at which the peer must take what is sent
+    /// ([`SendPace`]); a peer slower than that fails the send with `TimedOut`. None
+    /// (the default) only waits for the stream's own write timeout.
+    pub fn set_send_pace(&mut self, pace: Option<SendPace>) {
+        self.writer.meter.pace = pace;
     }
 
     /// The close frames exchanged so far.
@@ -168,6 +195,7 @@ impl<S: Read + Write + TryClone> WebSocket<S> {
     /// never interleave.
     pub fn split(self) -> io::Result<(Reader<S>, Writer<S>)> {
         let write_stream = self.stream.try_clone()?;
+        let share = self.writer.share.clone();
         let writer = Writer {
             inner: Arc::new(Mutex::new(WriteHalf {
                 stream: write_stream,
@@ -180,6 +208,7 @@ impl<S: Read + Write + TryClone> WebSocket<S> {
             writer: writer.clone(),
             close: self.close,
             keepalive: self.keepalive,
+            share,
         };
         Ok((reader, writer))
     }
