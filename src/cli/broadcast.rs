@@ -5,6 +5,12 @@
 //! Order: a message is handed to every member's queue while the room's lock is held,
 //! so all members receive the room's messages in one and the same order.
 //!
+//! Memory: each message is held once, however many members it goes to, and what it
+//! holds is drawn from the server's memory budget (`stdws::budget`) until the last
+//! member has sent it. So members that fall behind are counted in the same pool as
+//! every other connection; a sender that finds the pool full waits, without reading,
+//! and is closed with 1013 if nothing frees up in time.
+//!
 //! A slow client never stalls the room: each member has a bounded queue (in messages
 //! and in bytes) drained by its own writer thread, and the sender only ever *tries*
 //! to enqueue. A member whose queue is full is dropped from the room and closed with
@@ -16,8 +22,10 @@ use super::closing::{self, Signal};
 use super::log::{self, Log};
 use super::queue::{bounded, End, Offer};
 use super::spawn_named;
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use stdws::budget::{Account, Refusal, Share};
 use stdws::{
     CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
     Writer,
@@ -38,12 +46,24 @@ pub const QUEUE_BYTES: usize = 16 << 20;
 /// The reason sent with 1008 to a member that fell behind.
 pub const OVERFLOW_REASON: &str = "send queue overflow: reading too slowly";
 
+/// The reason sent with 1013 to a sender whose message the memory budget could not
+/// hold in time.
+pub const OVERLOADED_REASON: &str = "server memory budget exhausted; try again later";
+
+/// A message on its way to the members, with the budget it holds: given back when
+/// the last member has sent it (or dropped it).
+struct Held {
+    message: Message,
+    /// An account of the message's own, holding its bytes; `None` without a budget.
+    _bytes: Option<Account>,
+}
+
 /// One member as the room sees it.
 struct Member {
     id: u64,
     peer: String,
     /// The room's end of the member's queue: dropping the member closes it.
-    queue: End<Arc<Message>>,
+    queue: End<Arc<Held>>,
     /// Set when the queue overflowed: the writer closes with 1008 instead of sending.
     overflowed: Arc<AtomicBool>,
 }
@@ -89,6 +109,7 @@ impl Rooms {
         let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
+        let own_writer = writer.clone();
         let (queue, waiting) = bounded(self.queue, QUEUE_BYTES);
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -98,9 +119,13 @@ impl Rooms {
             spawn_named(
                 "stdws-room-writer",
                 Box::new(move || {
-                    drain(&waiting, &writer, &overflowed, log, &peer);
+                    let sent = drain(&waiting, &writer, &overflowed, log, &peer);
                     if overflowed.load(Ordering::Acquire) {
                         closing::unblock_reader(&tcp, &finished);
+                    } else if !sent {
+                        // The member's socket failed (or it read too slowly): end its
+                        // reader too, so it leaves the room now.
+                        let _ = tcp.shutdown(Shutdown::Both);
                     }
                 }),
             )?
@@ -128,15 +153,29 @@ impl Rooms {
         };
         self.log
             .debug(format_args!("{peer} joined {path} ({members} members)"));
+        let share = reader.share().cloned();
         let outcome = loop {
             let message = match reader.read_ref() {
-                Ok(m @ (MessageRef::Text(_) | MessageRef::Binary(_))) => m.to_message(),
+                Ok(m @ (MessageRef::Text(_) | MessageRef::Binary(_))) => m,
                 Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => continue,
                 Ok(MessageRef::Close(_)) | Err(Error::Closed) => break Ok(()),
-                Err(Error::Protocol(_) | Error::Io(_)) => break Ok(()),
+                Err(Error::Protocol(_) | Error::Io(_) | Error::Overloaded(_)) => break Ok(()),
                 Err(e) => break Err(e.into()),
             };
-            self.relay(&path, id, Arc::new(message));
+            let bytes = match hold(share.as_ref(), size_of(message)) {
+                Ok(bytes) => bytes,
+                Err(refusal) => {
+                    self.log
+                        .info(format_args!("{peer} {path}: closing with 1013: {refusal}"));
+                    let _ = own_writer.close(CloseCode::TRY_AGAIN_LATER, OVERLOADED_REASON);
+                    break Ok(());
+                }
+            };
+            let held = Held {
+                message: message.to_message(),
+                _bytes: bytes,
+            };
+            self.relay(&path, id, Arc::new(held));
         };
         drop(reader_done);
         self.leave(&path, id);
@@ -145,16 +184,12 @@ impl Rooms {
     }
 
     /// Hands `message` to every other member of the room at `path`, under the lock.
-    fn relay(&self, path: &str, from: u64, message: Arc<Message>) {
+    fn relay(&self, path: &str, from: u64, message: Arc<Held>) {
         let mut rooms = self.lock();
         let Ok(i) = Rooms::find(&rooms, path) else {
             return;
         };
-        let size = match &*message {
-            Message::Text(t) => t.len(),
-            Message::Binary(b) => b.len(),
-            _ => 0,
-        };
+        let size = size_of(message.message.as_message_ref());
         rooms[i].members.retain(|m| {
             if m.id == from {
                 return true;
@@ -188,21 +223,41 @@ impl Rooms {
     }
 }
 
+/// The payload bytes of a data message.
+fn size_of(message: MessageRef<'_>) -> usize {
+    match message {
+        MessageRef::Text(t) => t.len(),
+        MessageRef::Binary(b) => b.len(),
+        _ => 0,
+    }
+}
+
+/// Draws `bytes` from the budget for a message on its way to the room: an account of
+/// its own, so that it is given back when the message is, whoever drops it last.
+fn hold(share: Option<&Share>, bytes: usize) -> Result<Option<Account>, Refusal> {
+    let Some(share) = share else {
+        return Ok(None);
+    };
+    let account = share.account.budget().account();
+    account.reserve(bytes, share.patience)?;
+    Ok(Some(account))
+}
+
 /// A member's writer thread: sends queued messages in order until the member leaves,
-/// or closes with 1008 once its queue has overflowed.
+/// or closes with 1008 once its queue has overflowed. False if a send failed.
 fn drain(
-    waiting: &End<Arc<Message>>,
+    waiting: &End<Arc<Held>>,
     writer: &Writer<SharedTcpStream>,
     overflowed: &AtomicBool,
     log: Log,
     peer: &str,
-) {
+) -> bool {
     let mut warned = false;
-    while let Some(message) = waiting.take() {
+    while let Some(held) = waiting.take() {
         if overflowed.load(Ordering::Acquire) {
             break;
         }
-        match writer.send_ref(message.as_message_ref()) {
+        match writer.send_ref(held.message.as_message_ref()) {
             Ok(()) => {}
             Err(Error::BinaryOnHixie76) => {
                 if !warned {
@@ -213,10 +268,11 @@ fn drain(
                     warned = true;
                 }
             }
-            Err(_) => return,
+            Err(_) => return false,
         }
     }
     if overflowed.load(Ordering::Acquire) {
         let _ = writer.close(CloseCode::POLICY_VIOLATION, OVERFLOW_REASON);
     }
+    true
 }
