@@ -171,3 +171,21 @@ pub fn hixie_text(text: &str) -> Vec<u8> {
     f.push(0xFF);
     f
 }
+
+impl Stdws {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A `KiB` line of the server's /proc/PID/status, such as `VmRSS` or `VmHWM`.
+    pub fn status_kib(&self, key: &str) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).expect("the server's status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {path}"))
+    }
+}
