@@ -2,6 +2,9 @@
 //! the clients on a path; a PROGRAM after the flags is run per connection; `--explain`
 //! teaches the handshakes. `--help` lists every flag.
 
+// The library forbids `unsafe`; the binary denies it everywhere but `cli::unix`.
+#![deny(unsafe_code)]
+
 mod cli;
 
 use cli::args::{self, Action, Args, Mode};

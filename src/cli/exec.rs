@@ -1,9 +1,10 @@
 //! Exec mode: one program per connection, as websocketd runs them. Each text message
 //! becomes a line on the program's stdin; each line the program writes to stdout
 //! becomes a text message, sent as soon as the line is complete; stderr goes to the
-//! log. When the program ends, the connection closes with 1000; when the client
-//! leaves, the program's stdin closes, it gets `--closems` to exit, then it is
-//! killed, and it is always waited for, so no zombie is left behind.
+//! log. When the program's output ends, the connection closes with 1000; when the
+//! client leaves, the program and everything it started are ended ([`super::reap`]:
+//! stdin closed, `--closems`, SIGTERM and then SIGKILL to its process group) and it
+//! is always waited for, so no process or zombie is left behind.
 //!
 //! With `--binary`, stdout is relayed as binary messages, a message per read, and
 //! binary messages are written to stdin as they are. hixie-76 has no binary frames
@@ -12,14 +13,13 @@
 use super::cgi_env;
 use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::spawn_named;
+use super::{reap, spawn_named};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stdws::handshake::Rejection;
 use stdws::http::Head;
 use stdws::{
@@ -151,8 +151,8 @@ impl Exec {
         };
         drop(reader_done);
         self.reap(&mut child, &peer);
-        // The relay ends once stdout does; a grandchild that kept stdout open would
-        // hold it, so wait only a bounded time.
+        // Once the program's group is gone nothing holds stdout open any more, so the
+        // relay ends soon; the wait is bounded all the same.
         relayed.wait(closing::CLOSE_PATIENCE);
         outcome
     }
@@ -167,8 +167,8 @@ impl Exec {
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        reap::spawn(&mut command)
     }
 
     /// Writes each message to the program's stdin until the client closes or goes.
@@ -207,45 +207,19 @@ impl Exec {
         }
     }
 
-    /// Closes stdin, gives the program `close_wait` to exit, kills it if it has not,
-    /// and always waits for it.
+    /// Ends the program and its process group, and waits for it.
     fn reap(&self, child: &mut Child, peer: &str) {
-        drop(child.stdin.take());
-        let deadline = Instant::now() + self.close_wait;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-                Ok(None) | Err(_) => break None,
-            }
-        };
-        let status = match status {
-            Some(s) => s,
-            None => {
-                let _ = child.kill();
-                match child.wait() {
-                    Ok(s) => {
-                        self.log.debug(format_args!(
-                            "{peer}: {} killed after {} ms",
-                            self.program,
-                            // It came from `--closems`, a u64; u128's Display
-                            // would add a kilobyte to the binary.
-                            self.close_wait.as_millis() as u64
-                        ));
-                        s
-                    }
-                    Err(e) => {
-                        self.log.error(format_args!(
-                            "{peer}: cannot wait for {}: {e}",
-                            self.program
-                        ));
-                        return;
-                    }
-                }
-            }
-        };
-        self.log
-            .debug(format_args!("{peer}: {} ended: {status}", self.program));
+        match reap::end(child, self.close_wait) {
+            (Ok(status), step) => self.log.debug(format_args!(
+                "{peer}: {} {}: {status}",
+                self.program,
+                step.describe()
+            )),
+            (Err(e), _) => self.log.error(format_args!(
+                "{peer}: cannot wait for {}: {e}",
+                self.program
+            )),
+        }
     }
 }
 

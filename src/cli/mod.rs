@@ -1,6 +1,9 @@
 //! The `stdws` binary's pieces: arguments, the log, the built-in page, and the apps
 //! each mode runs (exec, broadcast, static files), plus `--trace` output, and the one
 //! way they start helper threads.
+//!
+//! [`unix`] is the binary's only module with `unsafe` (the crate root denies it
+//! everywhere else): process-group kills, which std lacks.
 
 pub mod args;
 pub mod broadcast;
@@ -10,8 +13,11 @@ pub mod exec;
 pub mod log;
 pub mod page;
 pub mod queue;
+pub mod reap;
 pub mod static_files;
 pub mod trace;
+#[cfg(unix)]
+pub mod unix;
 
 use std::io;
 use std::thread::{self, JoinHandle};
