@@ -1,6 +1,6 @@
 //! Exec mode leaves nothing behind: a program that ignores SIGTERM and a grandchild
-//! it left running in the background are gone within 5 s of the connection's end.
-//! Each program
+//! it left running in the background are gone within 5 s of the connection's end,
+//! whether the client closed or the server was stopped with SIGTERM. Each program
 //! prints its own pid and its background child's, which are then watched in /proc.
 #![cfg(target_os = "linux")]
 
@@ -60,4 +60,29 @@ fn a_grandchild_that_ignores_sigterm_is_gone_after_the_client_closes() {
 #[test]
 fn a_program_that_ignores_sigterm_is_gone_after_the_client_closes() {
     client_close_ends(IGNORES_TERM);
+}
+
+#[test]
+fn programs_are_gone_after_sigterm_to_the_server() {
+    let mut server = Stdws::start(&["--", "sh", "-c", IGNORES_TERM]);
+    let mut a = open_rfc(server.addr, "/a");
+    let mut b = open_rfc(server.addr, "/b");
+    let mut all = pids(&mut a);
+    all.extend(pids(&mut b));
+    server.signal("TERM");
+    let signalled = Instant::now();
+    assert_eq!(read_close(&mut a), Some(1001));
+    assert_eq!(read_close(&mut b), Some(1001));
+    for s in [&mut a, &mut b] {
+        s.write_all(&masked(0x8, &common::close_payload(1001, "")))
+            .unwrap();
+    }
+    let left = wait_gone(&all, server.pid(), GONE_WITHIN);
+    assert!(
+        left.is_empty(),
+        "still running {} ms after SIGTERM: {left:?}",
+        signalled.elapsed().as_millis()
+    );
+    let status = server.exit_status(WAIT).expect("stdws exits");
+    assert_eq!(status.code(), Some(0), "{:?}", server.log());
 }

@@ -37,6 +37,8 @@ pub struct Args {
     pub pass_env: Vec<String>,
     /// Exec mode: stdout bytes become binary messages.
     pub binary: bool,
+    /// On SIGINT or SIGTERM, how long connections get to end, in ms.
+    pub grace_ms: u64,
     /// Print the handshake derivation and one line per frame.
     pub trace: bool,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
@@ -90,6 +92,7 @@ impl Default for Args {
             close_ms: 100,
             pass_env: vec!["PATH".to_string(), "LD_LIBRARY_PATH".to_string()],
             binary: false,
+            grace_ms: 5000,
             trace: false,
             verbosity: 1,
         }
@@ -131,6 +134,9 @@ listening:
   --pingms MS            ping a peer silent this long, drop it after twice as
                          long; any byte counts; 0 for never (default {ping_ms})
   --maxmessagesize BYTES largest message, close 1009 beyond (default {max_message_size})
+  --gracems MS           on SIGINT or SIGTERM: close every connection (1001),
+                         wait this long for them to end, exit 0; a second
+                         signal exits at once with 128+signal (default {grace_ms})
 
 policy:
   --origin LIST          comma-separated allowed origins, others get 403 (default any)
@@ -149,7 +155,9 @@ broadcast mode:
 
 exec mode:
   --maxforks N           most programs running at once, 503 beyond (default {max_forks})
-  --closems MS           time a program gets to exit after stdin closes (default {close_ms})
+  --closems MS           time a program gets to exit after stdin closes; then
+                         SIGTERM to its process group, SIGKILL 1 s later
+                         (default {close_ms})
   --passenv LIST         parent variables passed on (default {pass_env})
   --binary               stdout bytes go as binary messages, binary messages go
                          to stdin as they are (default: text, one line each)
@@ -170,6 +178,7 @@ teaching and logs:
         max_message_size = d.max_message_size,
         max_forks = d.max_forks,
         close_ms = d.close_ms,
+        grace_ms = d.grace_ms,
         pass_env = d.pass_env.join(","),
         queue = super::broadcast::DEFAULT_QUEUE,
     )
@@ -262,6 +271,7 @@ where
             "--staticdir" => args.static_dir = Some(PathBuf::from(value()?)),
             "--maxforks" => args.max_forks = number(&flag, &value()?)?,
             "--closems" => args.close_ms = number(&flag, &value()?)?,
+            "--gracems" => args.grace_ms = number(&flag, &value()?)?,
             "--passenv" => args.pass_env = list(&value()?),
             "--sameorigin" | "--broadcast" | "--binary" | "--trace" | "--quiet" | "-q"
             | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
@@ -365,6 +375,13 @@ mod tests {
     }
 
     #[test]
+    fn gracems_flag() {
+        let a = parse(["--gracems=250", "--", "cat"]).unwrap();
+        assert_eq!(a.grace_ms, 250);
+        assert_eq!(parse(["cat"]).unwrap().grace_ms, 5000);
+    }
+
+    #[test]
     fn malformed_arguments_are_refused() {
         for bad in [
             &["--port", "x"][..],
@@ -379,6 +396,7 @@ mod tests {
             &["--passenv", "--", "sh"],
             &["--sameorigin", "--origin", "http://a"],
             &["--binary"],
+            &["--gracems", "-1"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
         }

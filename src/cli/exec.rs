@@ -4,7 +4,8 @@
 //! log. When the program's output ends, the connection closes with 1000; when the
 //! client leaves, the program and everything it started are ended ([`super::reap`]:
 //! stdin closed, `--closems`, SIGTERM and then SIGKILL to its process group) and it
-//! is always waited for, so no process or zombie is left behind.
+//! is always waited for, so no process or zombie is left behind. When the server
+//! stops, the client gets 1001 first and the program is ended the same way.
 //!
 //! With `--binary`, stdout is relayed as binary messages, a message per read, and
 //! binary messages are written to stdin as they are. hixie-76 has no binary frames
@@ -13,7 +14,7 @@
 use super::cgi_env;
 use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::{reap, spawn_named};
+use super::{reap, spawn_named, stop};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -122,6 +123,7 @@ impl Exec {
         }
         let (finished, reader_done) = Signal::new();
         let (relayed, relay_done) = Signal::new();
+        let closer = writer.clone();
         let relay = Relay {
             writer,
             binary: self.binary,
@@ -137,9 +139,9 @@ impl Exec {
                 if let Some(stdout) = stdout {
                     relay.run(stdout);
                 }
-                // The program's output has ended: close with 1000, then give the
-                // client its time to answer before the reader is unblocked.
-                let _ = relay.writer.close(CloseCode::NORMAL, "");
+                // The program's output has ended: close, then give the client its
+                // time to answer before the reader is unblocked.
+                let _ = close(&relay.writer);
                 closing::unblock_reader(&tcp, &finished);
                 drop(relay_done);
             }),
@@ -150,6 +152,10 @@ impl Exec {
             Err(e) => Err(e.into()),
         };
         drop(reader_done);
+        if stop::stopping() {
+            // The client hears 1001 now, not whenever the program's output ends.
+            let _ = close(&closer);
+        }
         self.reap(&mut child, &peer);
         // Once the program's group is gone nothing holds stdout open any more, so the
         // relay ends soon; the wait is bounded all the same.
@@ -220,6 +226,17 @@ impl Exec {
                 self.program
             )),
         }
+    }
+}
+
+/// The server's last word from an exec connection: 1000 when the program's output
+/// ended, 1001 when the server is stopping (RFC 6455 §7.4.1, "going away"; no reason,
+/// as the library's own shutdown sends it). hixie-76 gets 0xFF 0x00 either way.
+fn close(writer: &Writer<SharedTcpStream>) -> Result<(), Error> {
+    if stop::stopping() {
+        writer.close(CloseCode::GOING_AWAY, "")
+    } else {
+        writer.close(CloseCode::NORMAL, "")
     }
 }
 

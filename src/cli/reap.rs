@@ -14,6 +14,9 @@
 //!    which cannot be ignored;
 //! 5. the program is always waited for, so no zombie is left behind.
 //!
+//! The same runs on every connection when the server stops, and [`kill_all`] sends
+//! SIGKILL to the groups still running when the binary exits.
+//!
 //! Limits: a descendant that starts a session or group of its own (`setsid`, a
 //! daemon) leaves the group and is beyond reach, as it is for a shell's job control.
 //! The group is named by the program's pid; once the program has been waited for,
@@ -26,6 +29,7 @@
 
 use std::io;
 use std::process::{Child, Command, ExitStatus};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +39,15 @@ pub const TERM_WAIT: Duration = Duration::from_secs(1);
 
 /// How often an ending program is checked on.
 const POLL: Duration = Duration::from_millis(5);
+
+/// The process groups of the programs running now, for [`kill_all`]. (A `Vec`: it
+/// holds at most `--maxforks` entries, and a `HashMap` would add its hashing code to
+/// the binary for no measurable gain.)
+static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn groups() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    GROUPS.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The last step that [`end`] needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +71,13 @@ impl Step {
     }
 }
 
-/// Starts `command` in a process group of its own.
+/// Starts `command` in a process group of its own and registers the group.
 pub fn spawn(command: &mut Command) -> io::Result<Child> {
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(command, 0);
-    command.spawn()
+    let child = command.spawn()?;
+    groups().push(child.id());
+    Ok(child)
 }
 
 /// Ends `child` and its group as the module docs describe; returns its exit status
@@ -80,6 +95,8 @@ pub fn end(child: &mut Child, close_wait: Duration) -> (io::Result<ExitStatus>, 
             child.wait()
         }
     };
+    let id = child.id();
+    groups().retain(|&g| g != id);
     (status, step)
 }
 
@@ -132,5 +149,15 @@ fn stop_group(_child: &mut Child, status: &mut Option<ExitStatus>) -> Step {
         Step::Exited
     } else {
         Step::Killed
+    }
+}
+
+/// SIGKILL to every program's group still registered: the binary is about to exit
+/// and cannot wait for them any longer. Their connection threads, if still running,
+/// then reap them.
+#[cfg(unix)]
+pub fn kill_all() {
+    for &group in groups().iter() {
+        super::unix::signal_group(group, Some(super::unix::Signal::Kill));
     }
 }

@@ -77,6 +77,30 @@ impl Stdws {
         self.child.id()
     }
 
+    /// Sends the signal `name` (`TERM`, `INT`) to the server with the shell's `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.child.id()))
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// The server's exit status, waiting up to `within` for it to exit.
+    pub fn exit_status(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for stdws") {
+                return Some(status);
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Every stderr line so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
