@@ -106,6 +106,7 @@ fn with_mode(server: Server, args: &Args, log: Log, port: u16) -> Server {
                 inherited: cli::cgi_env::passed_from_parent(&args.pass_env),
                 close_wait: Duration::from_millis(args.close_ms),
                 binary: args.binary,
+                pass_stderr: args.pass_stderr,
                 max_forks: args.max_forks,
                 max_line: args.max_message_size,
                 server_port: port,

@@ -37,6 +37,8 @@ pub struct Args {
     pub pass_env: Vec<String>,
     /// Exec mode: stdout bytes become binary messages.
     pub binary: bool,
+    /// Exec mode: stderr lines go to the client too, both streams tagged as JSON.
+    pub pass_stderr: bool,
     /// On SIGINT or SIGTERM, how long connections get to end, in ms.
     pub grace_ms: u64,
     /// Print the handshake derivation and one line per frame.
@@ -92,6 +94,7 @@ impl Default for Args {
             close_ms: 100,
             pass_env: vec!["PATH".to_string(), "LD_LIBRARY_PATH".to_string()],
             binary: false,
+            pass_stderr: false,
             grace_ms: 5000,
             trace: false,
             verbosity: 1,
@@ -161,6 +164,10 @@ exec mode:
   --passenv LIST         parent variables passed on (default {pass_env})
   --binary               stdout bytes go as binary messages, binary messages go
                          to stdin as they are (default: text, one line each)
+  --passstderr           stderr lines go to the client too (and to the log);
+                         every line is then sent as JSON, tagged
+                         {{\"stream\":\"stdout\",\"data\":\"...\"}} or \"stderr\"
+                         (not with --binary)
 
 teaching and logs:
   --trace                print each handshake's derivation and one line per frame
@@ -273,8 +280,8 @@ where
             "--closems" => args.close_ms = number(&flag, &value()?)?,
             "--gracems" => args.grace_ms = number(&flag, &value()?)?,
             "--passenv" => args.pass_env = list(&value()?),
-            "--sameorigin" | "--broadcast" | "--binary" | "--trace" | "--quiet" | "-q"
-            | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
+            "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace"
+            | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
                 if inline.is_some() =>
             {
                 return Err(UsageError(format!("{flag} takes no value")));
@@ -282,6 +289,7 @@ where
             "--sameorigin" => args.same_origin = true,
             "--broadcast" => broadcast = true,
             "--binary" => args.binary = true,
+            "--passstderr" => args.pass_stderr = true,
             "--trace" => args.trace = true,
             "--quiet" | "-q" => args.verbosity = 0,
             "--verbose" | "-v" => args.verbosity = 2,
@@ -325,6 +333,17 @@ where
     if args.binary && !matches!(args.mode, Mode::Exec { .. }) {
         return Err(UsageError(
             "--binary applies to exec mode only (give a PROGRAM)".into(),
+        ));
+    }
+    if args.pass_stderr && !matches!(args.mode, Mode::Exec { .. }) {
+        return Err(UsageError(
+            "--passstderr applies to exec mode only (give a PROGRAM)".into(),
+        ));
+    }
+    if args.pass_stderr && args.binary {
+        // Tagging needs lines of text; binary output has neither.
+        return Err(UsageError(
+            "--passstderr and --binary cannot be used together".into(),
         ));
     }
     Ok(args)
@@ -375,8 +394,9 @@ mod tests {
     }
 
     #[test]
-    fn gracems_flag() {
-        let a = parse(["--gracems=250", "--", "cat"]).unwrap();
+    fn passstderr_and_gracems_flags() {
+        let a = parse(["--passstderr", "--gracems=250", "--", "cat"]).unwrap();
+        assert!(a.pass_stderr);
         assert_eq!(a.grace_ms, 250);
         assert_eq!(parse(["cat"]).unwrap().grace_ms, 5000);
     }
@@ -396,6 +416,8 @@ mod tests {
             &["--passenv", "--", "sh"],
             &["--sameorigin", "--origin", "http://a"],
             &["--binary"],
+            &["--passstderr"],
+            &["--passstderr", "--binary", "cat"],
             &["--gracems", "-1"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");

@@ -10,11 +10,15 @@
 //! With `--binary`, stdout is relayed as binary messages, a message per read, and
 //! binary messages are written to stdin as they are. hixie-76 has no binary frames
 //! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
+//!
+//! With `--passstderr`, stderr lines go to the client as well as to the log, and
+//! every line of either stream is sent as a small JSON object naming its stream
+//! ([`super::json`]); the connection then closes once both streams have ended.
 
 use super::cgi_env;
 use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::{reap, spawn_named, stop};
+use super::{json, reap, spawn_named, stop};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -47,6 +51,9 @@ pub struct Exec {
     pub close_wait: Duration,
     /// Relay bytes as binary messages (`--binary`).
     pub binary: bool,
+    /// Send stderr to the client too, every line tagged with its stream
+    /// (`--passstderr`).
+    pub pass_stderr: bool,
     /// Most programs running at once (`--maxforks`).
     pub max_forks: usize,
     /// Longest stdout line sent as one message; a longer one is sent in pieces.
@@ -114,19 +121,21 @@ impl Exec {
             child.id()
         ));
         let stdin = child.stdin.take();
-        if let Some(stderr) = child.stderr.take() {
+        let stderr_relay = child.stderr.take().and_then(|stderr| {
             let (log, label) = (self.log, format!("{peer} {}", self.program));
-            let _ = spawn_named(
-                "stdws-stderr",
-                Box::new(move || log_lines(stderr, log, &label)),
-            );
-        }
+            let to_client = self.pass_stderr.then(|| writer.clone());
+            let job = Box::new(move || relay_stderr(stderr, log, &label, to_client.as_ref()));
+            spawn_named("stdws-stderr", job).ok()
+        });
+        // Only with --passstderr does the close wait for stderr to end as well.
+        let stderr_relay = stderr_relay.filter(|_| self.pass_stderr);
         let (finished, reader_done) = Signal::new();
         let (relayed, relay_done) = Signal::new();
         let closer = writer.clone();
         let relay = Relay {
             writer,
             binary: self.binary,
+            tagged: self.pass_stderr,
             max_line: self.max_line.max(1),
             log: self.log,
             peer: peer.clone(),
@@ -138,6 +147,9 @@ impl Exec {
             Box::new(move || {
                 if let Some(stdout) = stdout {
                     relay.run(stdout);
+                }
+                if let Some(stderr) = stderr_relay {
+                    let _ = stderr.join();
                 }
                 // The program's output has ended: close, then give the client its
                 // time to answer before the reader is unblocked.
@@ -244,6 +256,8 @@ fn close(writer: &Writer<SharedTcpStream>) -> Result<(), Error> {
 struct Relay {
     writer: Writer<SharedTcpStream>,
     binary: bool,
+    /// Each line as `{"stream":"stdout","data":...}` (`--passstderr`).
+    tagged: bool,
     max_line: usize,
     log: Log,
     peer: String,
@@ -298,15 +312,17 @@ impl Relay {
                     line.pop();
                 }
             }
-            match std::str::from_utf8(&line) {
-                Ok(text) => self.send(MessageRef::Text(text))?,
-                Err(_) => {
-                    self.log.info(format_args!(
-                        "{}: program wrote invalid UTF-8; sent with U+FFFD in its place",
-                        self.peer
-                    ));
-                    self.send(MessageRef::Text(&String::from_utf8_lossy(&line)))?;
-                }
+            let text = String::from_utf8_lossy(&line);
+            if matches!(text, std::borrow::Cow::Owned(_)) {
+                self.log.info(format_args!(
+                    "{}: program wrote invalid UTF-8; sent with U+FFFD in its place",
+                    self.peer
+                ));
+            }
+            if self.tagged {
+                self.send(MessageRef::Text(&json::tagged("stdout", &text)))?;
+            } else {
+                self.send(MessageRef::Text(&text))?;
             }
         }
     }
@@ -326,8 +342,14 @@ impl Relay {
     }
 }
 
-/// The program's stderr, one log line per line.
-fn log_lines(stderr: impl Read, log: Log, label: &str) {
+/// The program's stderr, one log line per line; with `--passstderr` each line also
+/// goes to the client, tagged as stderr.
+fn relay_stderr(
+    stderr: impl Read,
+    log: Log,
+    label: &str,
+    to_client: Option<&Writer<SharedTcpStream>>,
+) {
     let mut input = BufReader::new(stderr);
     let mut line = Vec::new();
     loop {
@@ -339,10 +361,12 @@ fn log_lines(stderr: impl Read, log: Log, label: &str) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
-                log.info(format_args!(
-                    "{label}: {}",
-                    text.trim_end_matches(['\r', '\n'])
-                ));
+                let text = text.trim_end_matches(['\r', '\n']);
+                log.info(format_args!("{label}: {text}"));
+                if let Some(writer) = to_client {
+                    // A closed connection is no reason to stop logging.
+                    let _ = writer.send_ref(MessageRef::Text(&json::tagged("stderr", text)));
+                }
             }
         }
     }

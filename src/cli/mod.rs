@@ -10,6 +10,7 @@ pub mod broadcast;
 pub mod cgi_env;
 pub mod closing;
 pub mod exec;
+pub mod json;
 pub mod log;
 pub mod page;
 pub mod queue;
