@@ -45,11 +45,12 @@ fn client_close_ends(script: &str) {
     assert_eq!(read_close(&mut rfc), Some(1000));
     let closed = Instant::now();
     let left = wait_gone(&pids, server.pid(), GONE_WITHIN);
+    let took = closed.elapsed().as_millis();
     assert!(
         left.is_empty(),
-        "still running {} ms after the close: {left:?}",
-        closed.elapsed().as_millis()
+        "still running {took} ms after the close: {left:?}"
     );
+    eprintln!("{script}: program and grandchild gone {took} ms after the close");
 }
 
 #[test]
@@ -78,11 +79,16 @@ fn programs_are_gone_after_sigterm_to_the_server() {
             .unwrap();
     }
     let left = wait_gone(&all, server.pid(), GONE_WITHIN);
+    let took = signalled.elapsed().as_millis();
     assert!(
         left.is_empty(),
-        "still running {} ms after SIGTERM: {left:?}",
-        signalled.elapsed().as_millis()
+        "still running {took} ms after SIGTERM: {left:?}"
     );
     let status = server.exit_status(WAIT).expect("stdws exits");
     assert_eq!(status.code(), Some(0), "{:?}", server.log());
+    eprintln!(
+        "two programs ignoring SIGTERM gone {took} ms after SIGTERM to the server; \
+         it exited 0 after {} ms",
+        signalled.elapsed().as_millis()
+    );
 }
