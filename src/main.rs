@@ -174,18 +174,13 @@ fn serve(args: &Args) -> ExitCode {
         None => "the built-in page".to_string(),
     };
     let listening = format!("listening on ws://{local}/ ({mode}; http://{local}/ serves {http})");
-    run(
-        server,
-        Duration::from_millis(args.grace_ms),
-        log,
-        &listening,
-    )
+    run(server, args.grace_ms, log, &listening)
 }
 
 /// Serves until SIGINT or SIGTERM, then stops cleanly: every connection closed (1001,
-/// or 0xFF 0x00), every exec program ended, up to `grace` for all that; exit 0.
+/// or 0xFF 0x00), every exec program ended, up to `grace_ms` for all that; exit 0.
 #[cfg(unix)]
-fn run(server: Server, grace: Duration, log: Log, listening: &str) -> ExitCode {
+fn run(server: Server, grace_ms: u64, log: Log, listening: &str) -> ExitCode {
     // Before the "listening" line: a signal sent as soon as it appears is handled.
     if let Err(e) = cli::unix::count_stop_signals() {
         log.error(format_args!("cannot handle SIGINT and SIGTERM: {e}"));
@@ -205,10 +200,10 @@ fn run(server: Server, grace: Duration, log: Log, listening: &str) -> ExitCode {
         "{}: stopping; closing {} connection(s), up to {} ms",
         cli::stop::name(signal),
         handle.active_connections(),
-        grace.as_millis() as u64
+        grace_ms
     ));
     cli::stop::exit_on_second_signal(log);
-    handle.shutdown(grace);
+    handle.shutdown(Duration::from_millis(grace_ms));
     cli::reap::kill_all();
     log.info(format_args!("stopped"));
     ExitCode::SUCCESS
@@ -217,7 +212,7 @@ fn run(server: Server, grace: Duration, log: Log, listening: &str) -> ExitCode {
 /// Serves for ever: without a signal API the process ends however its platform ends
 /// it.
 #[cfg(not(unix))]
-fn run(server: Server, _grace: Duration, log: Log, listening: &str) -> ExitCode {
+fn run(server: Server, _grace_ms: u64, log: Log, listening: &str) -> ExitCode {
     log.info(format_args!("{listening}"));
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,7 @@ pub enum Step {
     /// Everything had exited by the end of `close_wait`.
     Exited,
     /// Everything exited after SIGTERM.
+    #[cfg_attr(not(unix), allow(dead_code))]
     Terminated,
     /// Something was still running after [`TERM_WAIT`] and got SIGKILL.
     Killed,
