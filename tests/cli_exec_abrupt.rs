@@ -106,9 +106,18 @@ fn programs_of_abruptly_dropped_connections_all_end() {
     assert!(peak >= BATCH * 2, "the programs ran: peak {peak}");
     assert_eq!(left, 0, "every program and grandchild has ended");
 
-    // And the server still runs programs.
+    // The server still runs programs; this one is closed properly, and waited for
+    // too, so that the test leaves nothing behind when it kills the server.
     let mut s = open_rfc(server.addr, "/after");
     assert_eq!(read_text(&mut s), "up");
+    s.write_all(&common::masked(0x8, &common::close_payload(1000, "")))
+        .unwrap();
+    assert_eq!(common::read_close(&mut s), Some(1000));
+    let until = Instant::now() + WAIT;
+    while started_by(pid, marker) > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(started_by(pid, marker), 0, "the last program has ended");
 }
 
 fn read_text(s: &mut TcpStream) -> String {
