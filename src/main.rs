@@ -1,6 +1,11 @@
 //! `stdws`: the command-line server. Echo by default; `--broadcast` relays between
 //! the clients on a path; a PROGRAM after the flags is run per connection; `--explain`
 //! teaches the handshakes. `--help` lists every flag.
+//!
+//! On Unix, SIGINT and SIGTERM stop the server cleanly ([`cli::stop`]).
+
+// The library forbids `unsafe`; the binary denies it everywhere but `cli::unix`.
+#![deny(unsafe_code)]
 
 mod cli;
 
@@ -101,6 +106,7 @@ fn with_mode(server: Server, args: &Args, log: Log, port: u16) -> Server {
                 inherited: cli::cgi_env::passed_from_parent(&args.pass_env),
                 close_wait: Duration::from_millis(args.close_ms),
                 binary: args.binary,
+                pass_stderr: args.pass_stderr,
                 max_forks: args.max_forks,
                 max_line: args.max_message_size,
                 server_port: port,
@@ -167,9 +173,47 @@ fn serve(args: &Args) -> ExitCode {
         Some(dir) => format!("files from {}", dir.display()),
         None => "the built-in page".to_string(),
     };
+    let listening = format!("listening on ws://{local}/ ({mode}; http://{local}/ serves {http})");
+    run(server, args.grace_ms, log, &listening)
+}
+
+/// Serves until SIGINT or SIGTERM, then stops cleanly: every connection closed (1001,
+/// or 0xFF 0x00), every exec program ended, up to `grace_ms` for all that; exit 0.
+#[cfg(unix)]
+fn run(server: Server, grace_ms: u64, log: Log, listening: &str) -> ExitCode {
+    // Before the "listening" line: a signal sent as soon as it appears is handled.
+    if let Err(e) = cli::unix::count_stop_signals() {
+        log.error(format_args!("cannot handle SIGINT and SIGTERM: {e}"));
+        return ExitCode::FAILURE;
+    }
+    let handle = match server.spawn() {
+        Ok(h) => h,
+        Err(e) => {
+            log.error(format_args!("cannot start the server: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    log.info(format_args!("{listening}"));
+    let signal = cli::stop::wait_for_signal();
+    cli::stop::begin();
     log.info(format_args!(
-        "listening on ws://{local}/ ({mode}; http://{local}/ serves {http})"
+        "{}: stopping; closing {} connection(s), up to {} ms",
+        cli::stop::name(signal),
+        handle.active_connections(),
+        grace_ms
     ));
+    cli::stop::exit_on_second_signal(log);
+    handle.shutdown(Duration::from_millis(grace_ms));
+    cli::reap::kill_all();
+    log.info(format_args!("stopped"));
+    ExitCode::SUCCESS
+}
+
+/// Serves for ever: without a signal API the process ends however its platform ends
+/// it.
+#[cfg(not(unix))]
+fn run(server: Server, _grace_ms: u64, log: Log, listening: &str) -> ExitCode {
+    log.info(format_args!("{listening}"));
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

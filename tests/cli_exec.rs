@@ -1,6 +1,6 @@
 //! Exec mode against the built binary: a program per connection, lines both ways,
-//! early output, the CGI environment, closing in both directions, --maxforks and
-//! --binary, over RFC 6455 and hixie-76.
+//! early output, the CGI environment, closing in both directions, --maxforks,
+//! --binary and --passstderr, over RFC 6455 and hixie-76.
 #![cfg(unix)]
 
 mod cli_support;
@@ -243,5 +243,40 @@ fn a_program_that_cannot_start_closes_with_1011() {
     assert_eq!(read_close(&mut rfc), Some(1011));
     assert!(server
         .wait_for_log(|l| l.contains("cannot start /nonexistent/stdws-no-such-program"))
+        .is_some());
+}
+
+#[test]
+fn passstderr_tags_both_streams_as_json() {
+    let script = "echo out-a1; echo 'err \"b2\"' >&2; echo out-c3";
+    let mut server = Stdws::start(&["--passstderr", "--", "sh", "-c", script]);
+    // The two streams are relayed by two threads: their order relative to each
+    // other is not fixed, each stream's own order is.
+    let mut expected = vec![
+        r#"{"stream":"stdout","data":"out-a1"}"#,
+        r#"{"stream":"stderr","data":"err \"b2\""}"#,
+        r#"{"stream":"stdout","data":"out-c3"}"#,
+    ];
+    expected.sort_unstable();
+
+    let mut rfc = open_rfc(server.addr, "/tagged");
+    let mut got: Vec<String> = (0..3).map(|_| text(&mut rfc)).collect();
+    let stdout_order: Vec<&String> = got.iter().filter(|l| l.contains("stdout")).collect();
+    assert!(stdout_order[0].contains("out-a1"), "{got:?}");
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(read_close(&mut rfc), Some(1000));
+
+    let mut hixie = open_hixie(server.addr, "/tagged");
+    let mut got: Vec<String> = (0..3)
+        .map(|_| read_hixie_text(&mut hixie).expect("a text frame"))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(read_hixie_text(&mut hixie), None);
+
+    // stderr still reaches the log as well.
+    assert!(server
+        .wait_for_log(|l| l.ends_with(": err \"b2\""))
         .is_some());
 }

@@ -37,6 +37,10 @@ pub struct Args {
     pub pass_env: Vec<String>,
     /// Exec mode: stdout bytes become binary messages.
     pub binary: bool,
+    /// Exec mode: stderr lines go to the client too, both streams tagged as JSON.
+    pub pass_stderr: bool,
+    /// On SIGINT or SIGTERM, how long connections get to end, in ms.
+    pub grace_ms: u64,
     /// Print the handshake derivation and one line per frame.
     pub trace: bool,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
@@ -90,6 +94,8 @@ impl Default for Args {
             close_ms: 100,
             pass_env: vec!["PATH".to_string(), "LD_LIBRARY_PATH".to_string()],
             binary: false,
+            pass_stderr: false,
+            grace_ms: 5000,
             trace: false,
             verbosity: 1,
         }
@@ -131,6 +137,9 @@ listening:
   --pingms MS            ping a peer silent this long, drop it after twice as
                          long; any byte counts; 0 for never (default {ping_ms})
   --maxmessagesize BYTES largest message, close 1009 beyond (default {max_message_size})
+  --gracems MS           on SIGINT or SIGTERM: close every connection (1001),
+                         wait this long for them to end, exit 0; a second
+                         signal exits at once with 128+signal (default {grace_ms})
 
 policy:
   --origin LIST          comma-separated allowed origins, others get 403 (default any)
@@ -149,10 +158,16 @@ broadcast mode:
 
 exec mode:
   --maxforks N           most programs running at once, 503 beyond (default {max_forks})
-  --closems MS           time a program gets to exit after stdin closes (default {close_ms})
+  --closems MS           time a program gets to exit after stdin closes; then
+                         SIGTERM to its process group, SIGKILL 1 s later
+                         (default {close_ms})
   --passenv LIST         parent variables passed on (default {pass_env})
   --binary               stdout bytes go as binary messages, binary messages go
                          to stdin as they are (default: text, one line each)
+  --passstderr           stderr lines go to the client too (and to the log);
+                         every line is then sent as JSON, tagged
+                         {{\"stream\":\"stdout\",\"data\":\"...\"}} or \"stderr\"
+                         (not with --binary)
 
 teaching and logs:
   --trace                print each handshake's derivation and one line per frame
@@ -170,6 +185,7 @@ teaching and logs:
         max_message_size = d.max_message_size,
         max_forks = d.max_forks,
         close_ms = d.close_ms,
+        grace_ms = d.grace_ms,
         pass_env = d.pass_env.join(","),
         queue = super::broadcast::DEFAULT_QUEUE,
     )
@@ -262,9 +278,10 @@ where
             "--staticdir" => args.static_dir = Some(PathBuf::from(value()?)),
             "--maxforks" => args.max_forks = number(&flag, &value()?)?,
             "--closems" => args.close_ms = number(&flag, &value()?)?,
+            "--gracems" => args.grace_ms = number(&flag, &value()?)?,
             "--passenv" => args.pass_env = list(&value()?),
-            "--sameorigin" | "--broadcast" | "--binary" | "--trace" | "--quiet" | "-q"
-            | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
+            "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace"
+            | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
                 if inline.is_some() =>
             {
                 return Err(UsageError(format!("{flag} takes no value")));
@@ -272,6 +289,7 @@ where
             "--sameorigin" => args.same_origin = true,
             "--broadcast" => broadcast = true,
             "--binary" => args.binary = true,
+            "--passstderr" => args.pass_stderr = true,
             "--trace" => args.trace = true,
             "--quiet" | "-q" => args.verbosity = 0,
             "--verbose" | "-v" => args.verbosity = 2,
@@ -315,6 +333,17 @@ where
     if args.binary && !matches!(args.mode, Mode::Exec { .. }) {
         return Err(UsageError(
             "--binary applies to exec mode only (give a PROGRAM)".into(),
+        ));
+    }
+    if args.pass_stderr && !matches!(args.mode, Mode::Exec { .. }) {
+        return Err(UsageError(
+            "--passstderr applies to exec mode only (give a PROGRAM)".into(),
+        ));
+    }
+    if args.pass_stderr && args.binary {
+        // Tagging needs lines of text; binary output has neither.
+        return Err(UsageError(
+            "--passstderr and --binary cannot be used together".into(),
         ));
     }
     Ok(args)
@@ -365,6 +394,14 @@ mod tests {
     }
 
     #[test]
+    fn passstderr_and_gracems_flags() {
+        let a = parse(["--passstderr", "--gracems=250", "--", "cat"]).unwrap();
+        assert!(a.pass_stderr);
+        assert_eq!(a.grace_ms, 250);
+        assert_eq!(parse(["cat"]).unwrap().grace_ms, 5000);
+    }
+
+    #[test]
     fn malformed_arguments_are_refused() {
         for bad in [
             &["--port", "x"][..],
@@ -379,6 +416,9 @@ mod tests {
             &["--passenv", "--", "sh"],
             &["--sameorigin", "--origin", "http://a"],
             &["--binary"],
+            &["--passstderr"],
+            &["--passstderr", "--binary", "cat"],
+            &["--gracems", "-1"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
         }

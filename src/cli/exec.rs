@@ -1,25 +1,30 @@
 //! Exec mode: one program per connection, as websocketd runs them. Each text message
 //! becomes a line on the program's stdin; each line the program writes to stdout
 //! becomes a text message, sent as soon as the line is complete; stderr goes to the
-//! log. When the program ends, the connection closes with 1000; when the client
-//! leaves, the program's stdin closes, it gets `--closems` to exit, then it is
-//! killed, and it is always waited for, so no zombie is left behind.
+//! log. When the program's output ends, the connection closes with 1000; when the
+//! client leaves, the program and everything it started are ended ([`super::reap`]:
+//! stdin closed, `--closems`, SIGTERM and then SIGKILL to its process group) and it
+//! is always waited for, so no process or zombie is left behind. When the server
+//! stops, the client gets 1001 first and the program is ended the same way.
 //!
 //! With `--binary`, stdout is relayed as binary messages, a message per read, and
 //! binary messages are written to stdin as they are. hixie-76 has no binary frames
 //! (draft §4.2), so those sends fail with `Error::BinaryOnHixie76` and are logged.
+//!
+//! With `--passstderr`, stderr lines go to the client as well as to the log, and
+//! every line of either stream is sent as a small JSON object naming its stream
+//! ([`super::json`]); the connection then closes once both streams have ended.
 
 use super::cgi_env;
 use super::closing::{self, Signal};
 use super::log::{self, Log};
-use super::spawn_named;
+use super::{json, reap, spawn_named, stop};
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stdws::handshake::Rejection;
 use stdws::http::Head;
 use stdws::{
@@ -46,6 +51,9 @@ pub struct Exec {
     pub close_wait: Duration,
     /// Relay bytes as binary messages (`--binary`).
     pub binary: bool,
+    /// Send stderr to the client too, every line tagged with its stream
+    /// (`--passstderr`).
+    pub pass_stderr: bool,
     /// Most programs running at once (`--maxforks`).
     pub max_forks: usize,
     /// Longest stdout line sent as one message; a longer one is sent in pieces.
@@ -113,18 +121,21 @@ impl Exec {
             child.id()
         ));
         let stdin = child.stdin.take();
-        if let Some(stderr) = child.stderr.take() {
+        let stderr_relay = child.stderr.take().and_then(|stderr| {
             let (log, label) = (self.log, format!("{peer} {}", self.program));
-            let _ = spawn_named(
-                "stdws-stderr",
-                Box::new(move || log_lines(stderr, log, &label)),
-            );
-        }
+            let to_client = self.pass_stderr.then(|| writer.clone());
+            let job = Box::new(move || relay_stderr(stderr, log, &label, to_client.as_ref()));
+            spawn_named("stdws-stderr", job).ok()
+        });
+        // Only with --passstderr does the close wait for stderr to end as well.
+        let stderr_relay = stderr_relay.filter(|_| self.pass_stderr);
         let (finished, reader_done) = Signal::new();
         let (relayed, relay_done) = Signal::new();
+        let closer = writer.clone();
         let relay = Relay {
             writer,
             binary: self.binary,
+            tagged: self.pass_stderr,
             max_line: self.max_line.max(1),
             log: self.log,
             peer: peer.clone(),
@@ -137,9 +148,12 @@ impl Exec {
                 if let Some(stdout) = stdout {
                     relay.run(stdout);
                 }
-                // The program's output has ended: close with 1000, then give the
-                // client its time to answer before the reader is unblocked.
-                let _ = relay.writer.close(CloseCode::NORMAL, "");
+                if let Some(stderr) = stderr_relay {
+                    let _ = stderr.join();
+                }
+                // The program's output has ended: close, then give the client its
+                // time to answer before the reader is unblocked.
+                let _ = close(&relay.writer);
                 closing::unblock_reader(&tcp, &finished);
                 drop(relay_done);
             }),
@@ -150,9 +164,13 @@ impl Exec {
             Err(e) => Err(e.into()),
         };
         drop(reader_done);
+        if stop::stopping() {
+            // The client hears 1001 now, not whenever the program's output ends.
+            let _ = close(&closer);
+        }
         self.reap(&mut child, &peer);
-        // The relay ends once stdout does; a grandchild that kept stdout open would
-        // hold it, so wait only a bounded time.
+        // Once the program's group is gone nothing holds stdout open any more, so the
+        // relay ends soon; the wait is bounded all the same.
         relayed.wait(closing::CLOSE_PATIENCE);
         outcome
     }
@@ -167,8 +185,8 @@ impl Exec {
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        reap::spawn(&mut command)
     }
 
     /// Writes each message to the program's stdin until the client closes or goes.
@@ -207,45 +225,30 @@ impl Exec {
         }
     }
 
-    /// Closes stdin, gives the program `close_wait` to exit, kills it if it has not,
-    /// and always waits for it.
+    /// Ends the program and its process group, and waits for it.
     fn reap(&self, child: &mut Child, peer: &str) {
-        drop(child.stdin.take());
-        let deadline = Instant::now() + self.close_wait;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-                Ok(None) | Err(_) => break None,
-            }
-        };
-        let status = match status {
-            Some(s) => s,
-            None => {
-                let _ = child.kill();
-                match child.wait() {
-                    Ok(s) => {
-                        self.log.debug(format_args!(
-                            "{peer}: {} killed after {} ms",
-                            self.program,
-                            // It came from `--closems`, a u64; u128's Display
-                            // would add a kilobyte to the binary.
-                            self.close_wait.as_millis() as u64
-                        ));
-                        s
-                    }
-                    Err(e) => {
-                        self.log.error(format_args!(
-                            "{peer}: cannot wait for {}: {e}",
-                            self.program
-                        ));
-                        return;
-                    }
-                }
-            }
-        };
-        self.log
-            .debug(format_args!("{peer}: {} ended: {status}", self.program));
+        match reap::end(child, self.close_wait) {
+            (Ok(status), step) => self.log.debug(format_args!(
+                "{peer}: {} {}: {status}",
+                self.program,
+                step.describe()
+            )),
+            (Err(e), _) => self.log.error(format_args!(
+                "{peer}: cannot wait for {}: {e}",
+                self.program
+            )),
+        }
+    }
+}
+
+/// The server's last word from an exec connection: 1000 when the program's output
+/// ended, 1001 when the server is stopping (RFC 6455 §7.4.1, "going away"; no reason,
+/// as the library's own shutdown sends it). hixie-76 gets 0xFF 0x00 either way.
+fn close(writer: &Writer<SharedTcpStream>) -> Result<(), Error> {
+    if stop::stopping() {
+        writer.close(CloseCode::GOING_AWAY, "")
+    } else {
+        writer.close(CloseCode::NORMAL, "")
     }
 }
 
@@ -253,6 +256,8 @@ impl Exec {
 struct Relay {
     writer: Writer<SharedTcpStream>,
     binary: bool,
+    /// Each line as `{"stream":"stdout","data":...}` (`--passstderr`).
+    tagged: bool,
     max_line: usize,
     log: Log,
     peer: String,
@@ -307,15 +312,17 @@ impl Relay {
                     line.pop();
                 }
             }
-            match std::str::from_utf8(&line) {
-                Ok(text) => self.send(MessageRef::Text(text))?,
-                Err(_) => {
-                    self.log.info(format_args!(
-                        "{}: program wrote invalid UTF-8; sent with U+FFFD in its place",
-                        self.peer
-                    ));
-                    self.send(MessageRef::Text(&String::from_utf8_lossy(&line)))?;
-                }
+            let text = String::from_utf8_lossy(&line);
+            if matches!(text, std::borrow::Cow::Owned(_)) {
+                self.log.info(format_args!(
+                    "{}: program wrote invalid UTF-8; sent with U+FFFD in its place",
+                    self.peer
+                ));
+            }
+            if self.tagged {
+                self.send(MessageRef::Text(&json::tagged("stdout", &text)))?;
+            } else {
+                self.send(MessageRef::Text(&text))?;
             }
         }
     }
@@ -335,8 +342,14 @@ impl Relay {
     }
 }
 
-/// The program's stderr, one log line per line.
-fn log_lines(stderr: impl Read, log: Log, label: &str) {
+/// The program's stderr, one log line per line; with `--passstderr` each line also
+/// goes to the client, tagged as stderr.
+fn relay_stderr(
+    stderr: impl Read,
+    log: Log,
+    label: &str,
+    to_client: Option<&Writer<SharedTcpStream>>,
+) {
     let mut input = BufReader::new(stderr);
     let mut line = Vec::new();
     loop {
@@ -348,10 +361,12 @@ fn log_lines(stderr: impl Read, log: Log, label: &str) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
-                log.info(format_args!(
-                    "{label}: {}",
-                    text.trim_end_matches(['\r', '\n'])
-                ));
+                let text = text.trim_end_matches(['\r', '\n']);
+                log.info(format_args!("{label}: {text}"));
+                if let Some(writer) = to_client {
+                    // A closed connection is no reason to stop logging.
+                    let _ = writer.send_ref(MessageRef::Text(&json::tagged("stderr", text)));
+                }
             }
         }
     }

@@ -1,17 +1,25 @@
 //! The `stdws` binary's pieces: arguments, the log, the built-in page, and the apps
-//! each mode runs (exec, broadcast, static files), plus `--trace` output, and the one
-//! way they start helper threads.
+//! each mode runs (exec, broadcast, static files), plus `--trace` output, stopping on
+//! signals, and the one way they start helper threads.
+//!
+//! [`unix`] is the binary's only module with `unsafe` (the crate root denies it
+//! everywhere else): signal handlers and process-group kills, which std lacks.
 
 pub mod args;
 pub mod broadcast;
 pub mod cgi_env;
 pub mod closing;
 pub mod exec;
+pub mod json;
 pub mod log;
 pub mod page;
 pub mod queue;
+pub mod reap;
 pub mod static_files;
+pub mod stop;
 pub mod trace;
+#[cfg(unix)]
+pub mod unix;
 
 use std::io;
 use std::thread::{self, JoinHandle};

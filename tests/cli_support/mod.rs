@@ -72,6 +72,35 @@ impl Stdws {
         panic!("no free port after 5 tries");
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`) to the server with the shell's `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.child.id()))
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// The server's exit status, waiting up to `within` for it to exit.
+    pub fn exit_status(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for stdws") {
+                return Some(status);
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Every stderr line so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
@@ -173,11 +202,6 @@ pub fn hixie_text(text: &str) -> Vec<u8> {
 }
 
 impl Stdws {
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// A `KiB` line of the server's /proc/PID/status, such as `VmRSS` or `VmHWM`.
     pub fn status_kib(&self, key: &str) -> u64 {
         let path = format!("/proc/{}/status", self.pid());
@@ -187,5 +211,42 @@ impl Stdws {
             .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or_else(|| panic!("no {key} in {path}"))
+    }
+}
+
+/// Whether process `pid` is gone: no longer in /proc, or a zombie whose parent is no
+/// longer `server` (reparented to init, which in a container may never reap it).
+pub fn process_gone(pid: u32, server: u32) -> bool {
+    match proc_stat(pid) {
+        None => true,
+        Some((state, ppid)) => state == 'Z' && ppid != server,
+    }
+}
+
+/// (state, parent pid) of `pid` from /proc/PID/stat, or `None` if it is not there.
+pub fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// Waits until every pid in `pids` is gone ([`process_gone`]) or `within` passes;
+/// the ones still there.
+pub fn wait_gone(pids: &[u32], server: u32, within: Duration) -> Vec<u32> {
+    let until = Instant::now() + within;
+    loop {
+        let left: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|&p| !process_gone(p, server))
+            .collect();
+        if left.is_empty() || Instant::now() > until {
+            return left;
+        }
+        thread::sleep(Duration::from_millis(20));
     }
 }
