@@ -68,6 +68,7 @@ fn config(args: &Args) -> Config {
         max_connections: args.max_conns,
         ping_interval: (args.ping_ms > 0).then(|| Duration::from_millis(args.ping_ms)),
         max_message_size: args.max_message_size,
+        memory_budget: args.max_memory,
         max_frame_size: args.max_message_size.min(Config::default().max_frame_size),
         protocols: args.protocols.clone(),
         origin,

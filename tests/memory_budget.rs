@@ -189,3 +189,48 @@ fn a_room_whose_members_never_read_stays_within_the_budget() {
     );
     drop(sleepers);
 }
+
+#[test]
+fn maxmemory_sets_the_budget_and_a_message_beyond_it_gets_1013() {
+    let server = Stdws::start(&["--maxmemory", "1048576"]);
+    let mut s = open_rfc(server.addr, "/budget");
+    // 512 KiB fits the 1 MiB budget (beyond the 64 KiB allowance): echoed whole.
+    let half: Vec<u8> = (0..512 * 1024).map(|i| (i % 251) as u8).collect();
+    for (i, chunk) in half.chunks(64 * 1024).enumerate() {
+        let opcode = if i == 0 { 0x2 } else { 0x0 };
+        let last = (i + 1) * 64 * 1024 == half.len();
+        s.write_all(&frame(last, opcode, chunk, true)).unwrap();
+    }
+    assert_eq!(read_frame(&mut s), (true, 0x2, half));
+    // 2 MiB of text in 64 KiB fragments (text is held whole until it is known to be
+    // UTF-8; binary this large would be echoed in pieces) needs more than the whole
+    // budget: refused at once.
+    for i in 0..32 {
+        let opcode = if i == 0 { 0x1 } else { 0x0 };
+        if s.write_all(&frame(i == 31, opcode, &[b'z'; 64 * 1024], true))
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(read_close(&mut s), Some(1013));
+    assert_still_serving(server.addr);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_program_line_beyond_the_budget_closes_with_1013() {
+    // A line of 3 MB with a 1 MiB budget: the first short line arrives, then 1013.
+    let script = "echo first; head -c 3000000 /dev/zero | tr '\\0' a; echo; cat";
+    let server = Stdws::start(&["--maxmemory", "1048576", "--", "sh", "-c", script]);
+    let mut s = open_rfc(server.addr, "/program");
+    assert_eq!(read_frame(&mut s), (true, 0x1, b"first".to_vec()));
+    assert_eq!(read_close(&mut s), Some(1013));
+    assert_still_serving_program(server.addr);
+}
+
+/// A fresh connection still gets the program's first line.
+fn assert_still_serving_program(addr: SocketAddr) {
+    let mut s = open_rfc(addr, "/again");
+    assert_eq!(read_frame(&mut s), (true, 0x1, b"first".to_vec()));
+}

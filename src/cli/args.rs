@@ -21,6 +21,9 @@ pub struct Args {
     pub ping_ms: u64,
     /// Largest message in bytes (1009 beyond).
     pub max_message_size: usize,
+    /// The memory budget in bytes: what the server may hold for its peers beyond
+    /// each connection's allowance (1013 for whoever cannot be served in time).
+    pub max_memory: usize,
     /// Allowed origins (`--origin`); empty: any.
     pub origins: Vec<String>,
     /// Origin must match Host (`--sameorigin`).
@@ -84,8 +87,9 @@ impl Default for Args {
             action: Action::Serve,
             mode: Mode::Echo,
             max_conns: 16384,
-            ping_ms: 60_000,
+            ping_ms: 20_000,
             max_message_size: 64 << 20,
+            max_memory: 256 << 20,
             origins: Vec::new(),
             same_origin: false,
             protocols: Vec::new(),
@@ -137,6 +141,9 @@ listening:
   --pingms MS            ping a peer silent this long, drop it after twice as
                          long; any byte counts; 0 for never (default {ping_ms})
   --maxmessagesize BYTES largest message, close 1009 beyond (default {max_message_size})
+  --maxmemory BYTES      memory budget for every connection's messages and queues
+                         beyond 64 KiB each; a connection that cannot get its
+                         share within 5 s is closed with 1013 (default {max_memory})
   --gracems MS           on SIGINT or SIGTERM: close every connection (1001),
                          wait this long for them to end, exit 0; a second
                          signal exits at once with 128+signal (default {grace_ms})
@@ -183,6 +190,7 @@ teaching and logs:
         max_conns = d.max_conns,
         ping_ms = d.ping_ms,
         max_message_size = d.max_message_size,
+        max_memory = d.max_memory,
         max_forks = d.max_forks,
         close_ms = d.close_ms,
         grace_ms = d.grace_ms,
@@ -266,6 +274,7 @@ where
             "--maxconns" => args.max_conns = number(&flag, &value()?)?,
             "--pingms" => args.ping_ms = number(&flag, &value()?)?,
             "--maxmessagesize" => args.max_message_size = number(&flag, &value()?)?,
+            "--maxmemory" => args.max_memory = number(&flag, &value()?)?,
             "--origin" => args.origins = non_empty_list(&flag, &value()?)?,
             "--protocol" => {
                 args.protocols = non_empty_list(&flag, &value()?)?;

@@ -25,6 +25,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use stdws::budget::Share;
 use stdws::handshake::Rejection;
 use stdws::http::Head;
 use stdws::{
@@ -34,6 +35,13 @@ use stdws::{
 
 /// Largest piece of stdout sent as one binary message with `--binary`.
 const BINARY_CHUNK: usize = 64 * 1024;
+
+/// Lines shorter than this are copied to go to stdin with their newline in one
+/// write; stdout lines are read in pieces of this size.
+const LINE_COPY_MAX: usize = 64 * 1024;
+
+/// The reason sent with 1013 when a line of the program's output could not be held.
+const OVERLOADED_REASON: &str = "server memory budget exhausted; try again later";
 
 /// Longest stderr line logged as one; a longer line is logged in pieces.
 const STDERR_LINE_MAX: u64 = 4096;
@@ -106,6 +114,7 @@ impl Exec {
             return Ok(());
         };
         let tcp = ws.get_ref().clone();
+        let share = ws.share().cloned();
         let (mut reader, writer) = ws.split()?;
         let mut child = match self.spawn(request) {
             Ok(c) => c,
@@ -137,6 +146,7 @@ impl Exec {
             binary: self.binary,
             tagged: self.pass_stderr,
             max_line: self.max_line.max(1),
+            share,
             log: self.log,
             peer: peer.clone(),
             warned: Cell::new(false),
@@ -145,15 +155,19 @@ impl Exec {
         let relaying = spawn_named(
             "stdws-stdout",
             Box::new(move || {
-                if let Some(stdout) = stdout {
-                    relay.run(stdout);
-                }
+                let overloaded = stdout.is_some_and(|stdout| relay.run(stdout));
                 if let Some(stderr) = stderr_relay {
                     let _ = stderr.join();
                 }
                 // The program's output has ended: close, then give the client its
                 // time to answer before the reader is unblocked.
-                let _ = close(&relay.writer);
+                let _ = if overloaded {
+                    relay
+                        .writer
+                        .close(CloseCode::TRY_AGAIN_LATER, OVERLOADED_REASON)
+                } else {
+                    close(&relay.writer)
+                };
                 closing::unblock_reader(&tcp, &finished);
                 drop(relay_done);
             }),
@@ -211,12 +225,19 @@ impl Exec {
             let Some(pipe) = stdin.as_mut() else {
                 continue;
             };
-            line.clear();
-            line.extend_from_slice(bytes);
-            if !as_is {
+            let written = if as_is {
+                pipe.write_all(bytes)
+            } else if bytes.len() < LINE_COPY_MAX {
+                // One write for the line and its end: the program sees it whole.
+                line.clear();
+                line.extend_from_slice(bytes);
                 line.push(b'\n');
-            }
-            if let Err(e) = pipe.write_all(&line) {
+                pipe.write_all(&line)
+            } else {
+                // A long line is written from the message itself, not copied.
+                pipe.write_all(bytes).and_then(|()| pipe.write_all(b"\n"))
+            };
+            if let Err(e) = written {
                 // The program closed its stdin or ended; its output decides the rest.
                 self.log
                     .debug(format_args!("{peer}: program's stdin closed: {e}"));
@@ -259,6 +280,8 @@ struct Relay {
     /// Each line as `{"stream":"stdout","data":...}` (`--passstderr`).
     tagged: bool,
     max_line: usize,
+    /// The connection's share of the memory budget: a long line draws on it.
+    share: Option<Share>,
     log: Log,
     peer: String,
     /// Whether the hixie-76 refusal of binary has been logged (once is enough).
@@ -266,16 +289,25 @@ struct Relay {
 }
 
 impl Relay {
-    fn run(&self, stdout: ChildStdout) {
+    /// Relays until stdout ends or the client is gone; true if a line was refused
+    /// by the memory budget (the connection then closes with 1013).
+    fn run(&self, stdout: ChildStdout) -> bool {
         let result = if self.binary {
             self.chunks(stdout)
         } else {
             self.lines(stdout)
         };
-        if let Err(e) = result {
-            self.log
-                .debug(format_args!("{}: stdout relay ended: {e}", self.peer));
+        match &result {
+            Err(e @ Error::Overloaded(_)) => self.log.info(format_args!(
+                "{}: closing with 1013: a line of output: {e}",
+                self.peer
+            )),
+            Err(e) => self
+                .log
+                .debug(format_args!("{}: stdout relay ended: {e}", self.peer)),
+            Ok(()) => {}
         }
+        matches!(result, Err(Error::Overloaded(_)))
     }
 
     /// Sends one message; a hixie-76 client refusing binary is logged, not fatal.
@@ -301,9 +333,8 @@ impl Relay {
         let mut input = BufReader::new(stdout);
         let mut line = Vec::new();
         loop {
-            line.clear();
-            let limit = self.max_line as u64;
-            if (&mut input).take(limit).read_until(b'\n', &mut line)? == 0 {
+            self.give_back(&mut line);
+            if self.read_line(&mut input, &mut line)? == 0 {
                 return Ok(());
             }
             if line.last() == Some(&b'\n') {
@@ -323,6 +354,39 @@ impl Relay {
                 self.send(MessageRef::Text(&json::tagged("stdout", &text)))?;
             } else {
                 self.send(MessageRef::Text(&text))?;
+            }
+        }
+    }
+
+    /// Reads one line of at most `max_line` bytes into `line`, a piece at a time, so
+    /// that a long line's growth beyond the allowance is drawn from the budget as it
+    /// happens (a program that writes 64 MiB without a newline waits, or fails with
+    /// `Overloaded`, like any peer). The bytes read; 0 at the end of stdout.
+    fn read_line(&self, input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<usize, Error> {
+        loop {
+            let held = line.capacity();
+            let room = self.max_line - line.len();
+            let n = input
+                .take(room.min(LINE_COPY_MAX) as u64)
+                .read_until(b'\n', line)?;
+            if let Some(share) = &self.share {
+                share.grow(held, line.capacity())?;
+            }
+            if n == 0 || line.last() == Some(&b'\n') || line.len() >= self.max_line {
+                return Ok(line.len());
+            }
+        }
+    }
+
+    /// Empties `line` for the next one; a long line's buffer is freed and what it
+    /// drew from the budget given back.
+    fn give_back(&self, line: &mut Vec<u8>) {
+        line.clear();
+        let held = line.capacity();
+        if held > LINE_COPY_MAX {
+            *line = Vec::new();
+            if let Some(share) = &self.share {
+                share.shrink(held, 0);
             }
         }
     }
