@@ -3,7 +3,7 @@
 use crate::handshake::{self, OriginPolicy};
 use crate::http::HeadLimits;
 use crate::message_reader::Limits;
-use crate::socket::SendPace;
+use crate::socket::{SendPace, WRITE_SLICE};
 use std::time::Duration;
 
 /// Every limit and policy of the server, each with a safe default.
@@ -111,6 +111,17 @@ impl Config {
             min_rate: self.min_send_rate,
             window: self.write_timeout,
         })
+    }
+
+    /// The socket's write timeout once upgraded: with a pace, a slice of
+    /// `write_timeout`, so that a slow peer's progress is seen ([`crate::socket`]'s
+    /// pace); without one, `write_timeout` itself.
+    pub(crate) fn write_slice(&self) -> Duration {
+        if self.send_pace().is_some() {
+            WRITE_SLICE.min(self.write_timeout)
+        } else {
+            self.write_timeout
+        }
     }
 
     pub(crate) fn handshake_options(&self) -> handshake::Options {

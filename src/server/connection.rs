@@ -108,6 +108,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     );
     ws.set_keepalive(config.ping_interval.is_some());
     ws.set_send_pace(config.send_pace());
+    let _ = stream.set_write_timeout(Some(config.write_slice()));
     ws.set_share(shared.share());
     let close = ws.close_state_handle();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));

@@ -201,7 +201,11 @@ impl FrameWriter {
         mut bufs: &mut [IoSlice<'_>],
     ) -> Result<Relayed> {
         self.late_pong = None;
-        self.stalled = write_until_stalled(&mut self.paced(w), &mut bufs)?;
+        let mut relay = Paced {
+            retry: false,
+            ..self.paced(w)
+        };
+        self.stalled = write_until_stalled(&mut relay, &mut bufs)?;
         if !self.stalled {
             self.written();
             return Ok(Relayed::Sent);
@@ -296,6 +300,7 @@ impl FrameWriter {
         Paced {
             stream: w,
             meter: &mut self.meter,
+            retry: true,
         }
     }
 

@@ -31,7 +31,7 @@ pub use close_state::CloseState;
 pub(crate) use frame_writer::close_if_open;
 pub use frame_writer::Relayed;
 pub use halves::{Reader, Writer};
-pub use pace::SendPace;
+pub use pace::{SendPace, WRITE_SLICE};
 pub use stream::{TryClone, WriteTimeout};
 
 use crate::budget::Share;
@@ -168,8 +168,11 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Sets the slowest pace at which the peer must take what is sent
-    /// ([`SendPace`]); a peer slower than that fails the send with `TimedOut`. None
-    /// (the default) only waits for the stream's own write timeout.
+    /// ([`SendPace`]); a peer slower than that fails the send with `TimedOut`. With a
+    /// pace set, a write that times out is tried again until `pace.window` passes
+    /// with no byte taken, so set the stream's write timeout to a slice of the window
+    /// ([`WRITE_SLICE`]): the server does. None (the default) fails at the stream's
+    /// own write timeout.
     pub fn set_send_pace(&mut self, pace: Option<SendPace>) {
         self.writer.meter.pace = pace;
     }

@@ -8,12 +8,26 @@
 //! Only blocked time counts: a connection that sends little, and whose writes never
 //! wait, is never judged; an honest slow link is judged on what it takes while we
 //! wait for it, which is its real speed.
+//!
+//! Progress must be seen to be judged, and a blocked `write` hides it: the kernel
+//! wakes a writer only once a third or so of the send buffer is free, and on
+//! loopback that buffer grows to megabytes, so a peer reading 20 KiB/s could leave a
+//! write without a byte for a minute. So the stream's own write timeout is kept
+//! short (a slice, see [`WRITE_SLICE`]) and a write that times out is tried again:
+//! each new try takes whatever room has opened since. Only a whole window with no
+//! byte taken at all fails the write as "stalled".
 
+use super::keepalive::is_timeout;
 use std::io::{self, IoSlice, Write};
 use std::time::{Duration, Instant};
 
 /// A write that returns sooner than this did not wait for the peer.
 const BLOCKED: Duration = Duration::from_millis(1);
+
+/// The longest a single write system call should wait when a pace is set: the
+/// stream's write timeout is set to this (or to the window, if shorter), so that
+/// progress is seen at least this often.
+pub const WRITE_SLICE: Duration = Duration::from_secs(1);
 
 /// The slowest a peer may take what is sent to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +44,8 @@ pub(super) struct PaceMeter {
     pub(super) pace: Option<SendPace>,
     blocked: Duration,
     moved: u64,
+    /// Time since the last byte was taken, counted over timed-out writes.
+    stalled: Duration,
 }
 
 impl PaceMeter {
@@ -69,18 +85,37 @@ impl PaceMeter {
 pub(super) struct Paced<'a, W: ?Sized> {
     pub(super) stream: &'a mut W,
     pub(super) meter: &'a mut PaceMeter,
+    /// Try a timed-out write again until a whole window has passed without a byte
+    /// taken (false for the relay, whose short timeout means "stalled, stop").
+    pub(super) retry: bool,
 }
 
 impl<W: Write + ?Sized> Paced<'_, W> {
-    fn timed(&mut self, write: impl FnOnce(&mut W) -> io::Result<usize>) -> io::Result<usize> {
-        if self.meter.pace.is_none() {
+    fn timed(&mut self, mut write: impl FnMut(&mut W) -> io::Result<usize>) -> io::Result<usize> {
+        let Some(pace) = self.meter.pace else {
             return write(self.stream);
+        };
+        loop {
+            let started = Instant::now();
+            let result = write(self.stream);
+            let took = started.elapsed();
+            match result {
+                Ok(n) => {
+                    self.meter.stalled = Duration::ZERO;
+                    self.meter.record(took, n)?;
+                    return Ok(n);
+                }
+                Err(e) if is_timeout(&e) => {
+                    self.meter.record(took, 0)?;
+                    self.meter.stalled += took;
+                    if !self.retry || self.meter.stalled >= pace.window {
+                        self.meter.stalled = Duration::ZERO;
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
-        let started = Instant::now();
-        let result = write(self.stream);
-        let moved = *result.as_ref().unwrap_or(&0);
-        self.meter.record(started.elapsed(), moved)?;
-        result
     }
 }
 
