@@ -27,16 +27,30 @@
 //! | [`code_lengths`] | a dynamic block's header: HLIT, HDIST, HCLEN and the code lengths (§3.2.7) |
 //! | [`huffman`] | canonical codes from code lengths (§3.2.2): decoding tables, length-limited codes |
 //! | [`inflate`] | the resumable inflater: [`Inflater`] |
+//! | [`compress`] | the compressor (LZ77 with hash chains): [`Compressor`] |
 //!
+//! ```
+//! use stdws::deflate::{Compressor, Inflater};
+//! let mut compressor = Compressor::new(15, true);
+//! let mut inflater = Inflater::new(15, true);
+//! let (mut wire, mut text) = (Vec::new(), Vec::new());
+//! compressor.compress_message(b"Hello", &mut wire);
+//! assert_eq!(wire, [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]); // RFC 7692 §7.2.3.1
+//! inflater.inflate_message(&wire, &mut text, 1 << 20)?;
+//! assert_eq!(text, b"Hello");
+//! # Ok::<(), stdws::deflate::InflateError>(())
+//! ```
 
 pub mod alphabet;
 pub mod bits;
 pub mod code_lengths;
+pub mod compress;
 pub mod huffman;
 pub mod inflate;
 
 use std::fmt;
 
+pub use compress::Compressor;
 pub use inflate::{Inflater, Progress, Status};
 
 /// The end of an empty stored block, `00 00 ff ff` (LEN 0, NLEN 0xffff): a sender
