@@ -28,6 +28,7 @@
 //! | [`huffman`] | canonical codes from code lengths (§3.2.2): decoding tables, length-limited codes |
 //! | [`inflate`] | the resumable inflater: [`Inflater`] |
 //! | [`compress`] | the compressor (LZ77 with hash chains): [`Compressor`] |
+//! | [`extension`] | `Sec-WebSocket-Extensions` negotiation (RFC 7692 §5, §7.1): [`Parameters`] |
 //!
 //! ```
 //! use stdws::deflate::{Compressor, Inflater};
@@ -45,12 +46,14 @@ pub mod alphabet;
 pub mod bits;
 pub mod code_lengths;
 pub mod compress;
+pub mod extension;
 pub mod huffman;
 pub mod inflate;
 
 use std::fmt;
 
 pub use compress::Compressor;
+pub use extension::Parameters;
 pub use inflate::{Inflater, Progress, Status};
 
 /// The end of an empty stored block, `00 00 ff ff` (LEN 0, NLEN 0xffff): a sender
