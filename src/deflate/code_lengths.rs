@@ -1,5 +1,6 @@
 //! The start of a dynamic block (RFC 1951 §3.2.7): the sizes of its two codes, the
-//! code length code, then every code length, run-length coded with it.
+//! code length code, then every code length, run-length coded with it. Read by the
+//! inflater ([`CodeLengthReader`]), written by the compressor ([`DynamicHeader`]).
 //!
 //! ```text
 //! HLIT (5 bits) + 257    literal/length code lengths sent, 257..=286
@@ -12,8 +13,10 @@
 use super::alphabet::{
     CODE_LENGTH_ORDER, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, LITERAL_LENGTH_SYMBOLS,
 };
-use super::bits::{low_mask, BitReader};
-use super::huffman::{CodeError, CodeKind, Decoded, Decoder};
+use super::bits::{low_mask, BitReader, BitWriter};
+use super::huffman::{
+    canonical_codes, limited_lengths, CodeError, CodeKind, Decoded, Decoder, MAX_CODE_LENGTH_BITS,
+};
 use super::InflateError;
 
 /// How far the reading has come.
@@ -170,5 +173,182 @@ pub fn code_error(e: CodeError) -> InflateError {
     match e {
         CodeError::OverSubscribed => InflateError::OverSubscribedCode,
         CodeError::Incomplete => InflateError::IncompleteCode,
+    }
+}
+
+/// The header of a dynamic block as the compressor sends it: the code lengths of its
+/// two codes, run-length coded, and the code length code built for them.
+#[derive(Debug, Clone)]
+pub struct DynamicHeader {
+    literal_count: usize,
+    distance_count: usize,
+    code_length_count: usize,
+    /// Code length symbols 0..=18 with their extra bits' value.
+    runs: [(u8, u8); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+    run_count: usize,
+    lengths: [u8; CODE_LENGTH_SYMBOLS],
+    codes: [u16; CODE_LENGTH_SYMBOLS],
+}
+
+/// Extra bits after code length symbols 16, 17 and 18.
+fn repeat_extra(symbol: u8) -> u32 {
+    match symbol {
+        16 => 2,
+        17 => 3,
+        18 => 7,
+        _ => 0,
+    }
+}
+
+impl DynamicHeader {
+    /// The header for these literal/length (at least 257) and distance code lengths.
+    pub fn new(literal_lengths: &[u8], distance_lengths: &[u8]) -> DynamicHeader {
+        let count = |lengths: &[u8], min: usize| {
+            lengths
+                .iter()
+                .rposition(|&l| l != 0)
+                .map_or(min, |i| (i + 1).max(min))
+        };
+        let literal_count = count(&literal_lengths[..LITERAL_LENGTH_SYMBOLS], 257);
+        let distance_count = count(&distance_lengths[..DISTANCE_SYMBOLS], 1);
+        let mut all = [0u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS];
+        all[..literal_count].copy_from_slice(&literal_lengths[..literal_count]);
+        all[literal_count..literal_count + distance_count]
+            .copy_from_slice(&distance_lengths[..distance_count]);
+        let all = &all[..literal_count + distance_count];
+
+        let mut header = DynamicHeader {
+            literal_count,
+            distance_count,
+            code_length_count: 4,
+            runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+            run_count: 0,
+            lengths: [0; CODE_LENGTH_SYMBOLS],
+            codes: [0; CODE_LENGTH_SYMBOLS],
+        };
+        let mut i = 0;
+        while i < all.len() {
+            let value = all[i];
+            let mut run = all[i..].iter().take_while(|&&l| l == value).count();
+            i += run;
+            if value == 0 {
+                while run >= 11 {
+                    let n = run.min(138);
+                    header.push(18, n - 11);
+                    run -= n;
+                }
+                if run >= 3 {
+                    header.push(17, run - 3);
+                    run = 0;
+                }
+            } else {
+                header.push(value, 0);
+                run -= 1;
+                while run >= 3 {
+                    let n = run.min(6);
+                    header.push(16, n - 3);
+                    run -= n;
+                }
+            }
+            for _ in 0..run {
+                header.push(value, 0);
+            }
+        }
+        let mut freqs = [0u32; CODE_LENGTH_SYMBOLS];
+        for &(symbol, _) in &header.runs[..header.run_count] {
+            freqs[usize::from(symbol)] += 1;
+        }
+        limited_lengths(&freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
+        canonical_codes(&header.lengths, &mut header.codes);
+        header.code_length_count = CODE_LENGTH_ORDER
+            .iter()
+            .rposition(|&s| header.lengths[s] != 0)
+            .map_or(4, |i| (i + 1).max(4));
+        header
+    }
+
+    fn push(&mut self, symbol: u8, extra: usize) {
+        self.runs[self.run_count] = (symbol, extra as u8);
+        self.run_count += 1;
+    }
+
+    /// The header's size in bits.
+    pub fn bits(&self) -> u64 {
+        let runs: u64 = self.runs[..self.run_count]
+            .iter()
+            .map(|&(s, _)| u64::from(u32::from(self.lengths[usize::from(s)]) + repeat_extra(s)))
+            .sum();
+        14 + 3 * self.code_length_count as u64 + runs
+    }
+
+    /// Sends HLIT, HDIST, HCLEN, the code length code and the code lengths.
+    pub fn write(&self, bits: &mut BitWriter, out: &mut Vec<u8>) {
+        bits.put(out, (self.literal_count - 257) as u32, 5);
+        bits.put(out, (self.distance_count - 1) as u32, 5);
+        bits.put(out, (self.code_length_count - 4) as u32, 4);
+        for &symbol in &CODE_LENGTH_ORDER[..self.code_length_count] {
+            bits.put(out, u32::from(self.lengths[symbol]), 3);
+        }
+        for &(symbol, extra) in &self.runs[..self.run_count] {
+            let s = usize::from(symbol);
+            bits.put(out, u32::from(self.codes[s]), u32::from(self.lengths[s]));
+            bits.put(out, u32::from(extra), repeat_extra(symbol));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::Compressor;
+
+    #[test]
+    fn a_header_cut_into_single_bytes_is_read_whole() {
+        // Letters from a small alphabet: a dynamic code beats the fixed one.
+        let mut state = 7u32;
+        let text: Vec<u8> = (0..3000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b'a' + (state >> 28) as u8
+            })
+            .collect();
+        let mut wire = Vec::new();
+        Compressor::new(15, false).compress_message(&text, &mut wire);
+        assert_eq!(wire[0] & 0b111, 0b100, "a dynamic block");
+        let (mut whole_lit, mut whole_dist) = (Decoder::default(), Decoder::default());
+        let mut bits = BitReader::default();
+        let mut consumed = 0;
+        bits.fill_to(3, &wire, &mut consumed);
+        bits.consume(3);
+        let mut reader = CodeLengthReader::default();
+        let done = reader.read(
+            &mut bits,
+            &wire,
+            &mut consumed,
+            &mut whole_lit,
+            &mut whole_dist,
+        );
+        assert_eq!(done, Ok(true));
+
+        let (mut lit, mut dist) = (Decoder::default(), Decoder::default());
+        let (mut bits, mut at) = (BitReader::default(), 0);
+        bits.fill_to(3, &wire[..1], &mut at);
+        bits.consume(3);
+        let mut reader = CodeLengthReader::default();
+        loop {
+            let mut used = 0;
+            let piece = &wire[at..at + 1];
+            let done = reader
+                .read(&mut bits, piece, &mut used, &mut lit, &mut dist)
+                .unwrap();
+            at += used;
+            if done {
+                break;
+            }
+        }
+        for probe in 0..1u64 << 15 {
+            assert_eq!(lit.decode(probe, 64), whole_lit.decode(probe, 64));
+            assert_eq!(dist.decode(probe, 64), whole_dist.decode(probe, 64));
+        }
     }
 }

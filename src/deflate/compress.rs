@@ -16,12 +16,13 @@
 //! input, the same again in chain links, 32 KiB of hash heads and 64 KiB of tokens.
 
 use super::alphabet::{
-    distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, CODE_LENGTH_ORDER,
-    CODE_LENGTH_SYMBOLS, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK,
-    LENGTH_BASE, LENGTH_EXTRA, LITERAL_LENGTH_SYMBOLS, MAX_MATCH, MIN_MATCH,
+    distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, DISTANCE_BASE,
+    DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+    LITERAL_LENGTH_SYMBOLS, MAX_MATCH, MIN_MATCH,
 };
 use super::bits::BitWriter;
-use super::huffman::{canonical_codes, limited_lengths, MAX_CODE_BITS, MAX_CODE_LENGTH_BITS};
+use super::code_lengths::DynamicHeader;
+use super::huffman::{canonical_codes, limited_lengths, MAX_CODE_BITS};
 
 /// The most input bytes compressed as one block.
 pub const BLOCK: usize = 16 * 1024;
@@ -69,9 +70,11 @@ pub struct Compressor {
     literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
     distance_freqs: [u32; DISTANCE_SYMBOLS],
     bits: BitWriter,
+    fixed: Box<Codes>,
 }
 
 /// A block's Huffman codes: lengths and bit-reversed codes.
+#[derive(Debug, Clone)]
 struct Codes {
     literal_lengths: [u8; 288],
     literal_codes: [u16; 288],
@@ -132,6 +135,10 @@ impl Compressor {
             literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
             distance_freqs: [0; DISTANCE_SYMBOLS],
             bits: BitWriter::default(),
+            fixed: Box::new(Codes::new(
+                fixed_literal_lengths(),
+                fixed_distance_lengths(),
+            )),
         }
     }
 
@@ -269,15 +276,14 @@ impl Compressor {
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
     /// fixed, a dynamic and a stored block.
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
-        let fixed = Codes::new(fixed_literal_lengths(), fixed_distance_lengths());
         let mut literal_lengths = [0u8; 288];
         let mut distance_lengths = [0u8; 32];
         limited_lengths(&self.literal_freqs, MAX_CODE_BITS, &mut literal_lengths);
         limited_lengths(&self.distance_freqs, MAX_CODE_BITS, &mut distance_lengths);
         let dynamic = Codes::new(literal_lengths, distance_lengths);
-        let header = DynamicHeader::new(&dynamic);
+        let header = DynamicHeader::new(&dynamic.literal_lengths, &dynamic.distance_lengths);
 
-        let fixed_bits = 3 + self.data_bits(&fixed);
+        let fixed_bits = 3 + self.data_bits(&self.fixed);
         let dynamic_bits = 3 + header.bits() + self.data_bits(&dynamic);
         let padding = (8 - (self.bits.pending() + 3) % 8) % 8;
         let stored_bits = 3 + u64::from(padding) + 32 + 8 * (end - start) as u64;
@@ -291,11 +297,11 @@ impl Compressor {
             out.extend_from_slice(&self.buf[start..end]);
         } else if fixed_bits <= dynamic_bits {
             self.bits.put(out, 0b010, 3);
-            self.write_tokens(&fixed, out);
+            write_tokens(&self.tokens, &self.fixed, &mut self.bits, out);
         } else {
             self.bits.put(out, 0b100, 3);
             header.write(&mut self.bits, out);
-            self.write_tokens(&dynamic, out);
+            write_tokens(&self.tokens, &dynamic, &mut self.bits, out);
         }
     }
 
@@ -312,143 +318,91 @@ impl Compressor {
         }
         bits
     }
-
-    fn write_tokens(&mut self, codes: &Codes, out: &mut Vec<u8>) {
-        let bits = &mut self.bits;
-        for &token in &self.tokens {
-            let (length, distance) = ((token >> 16) as usize, (token & 0xFFFF) as usize);
-            if length == 0 {
-                codes.put_literal(bits, out, distance);
-                continue;
-            }
-            let code = length_code(length);
-            codes.put_literal(bits, out, 257 + code);
-            let extra = (length - usize::from(LENGTH_BASE[code])) as u32;
-            bits.put(out, extra, u32::from(LENGTH_EXTRA[code]));
-            let code = distance_code(distance);
-            let (huffman, len) = (codes.distance_codes[code], codes.distance_lengths[code]);
-            bits.put(out, u32::from(huffman), u32::from(len));
-            let extra = (distance - usize::from(DISTANCE_BASE[code])) as u32;
-            bits.put(out, extra, u32::from(DISTANCE_EXTRA[code]));
-        }
-        codes.put_literal(bits, out, END_OF_BLOCK);
-    }
 }
 
-/// The start of a dynamic block (§3.2.7): HLIT, HDIST, HCLEN, the code length code,
-/// and the code lengths, run-length coded with it.
-struct DynamicHeader {
-    literal_count: usize,
-    distance_count: usize,
-    code_length_count: usize,
-    /// Code length symbols 0..=18 with their extra bits' value.
-    runs: [(u8, u8); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
-    run_count: usize,
-    lengths: [u8; CODE_LENGTH_SYMBOLS],
-    codes: [u16; CODE_LENGTH_SYMBOLS],
+/// Sends a block's tokens and its end-of-block code with `codes`.
+fn write_tokens(tokens: &[u32], codes: &Codes, bits: &mut BitWriter, out: &mut Vec<u8>) {
+    for &token in tokens {
+        let (length, distance) = ((token >> 16) as usize, (token & 0xFFFF) as usize);
+        if length == 0 {
+            codes.put_literal(bits, out, distance);
+            continue;
+        }
+        let code = length_code(length);
+        codes.put_literal(bits, out, 257 + code);
+        let extra = (length - usize::from(LENGTH_BASE[code])) as u32;
+        bits.put(out, extra, u32::from(LENGTH_EXTRA[code]));
+        let code = distance_code(distance);
+        let (huffman, len) = (codes.distance_codes[code], codes.distance_lengths[code]);
+        bits.put(out, u32::from(huffman), u32::from(len));
+        let extra = (distance - usize::from(DISTANCE_BASE[code])) as u32;
+        bits.put(out, extra, u32::from(DISTANCE_EXTRA[code]));
+    }
+    codes.put_literal(bits, out, END_OF_BLOCK);
 }
 
-/// Extra bits after code length symbols 16, 17 and 18.
-fn repeat_extra(symbol: u8) -> u32 {
-    match symbol {
-        16 => 2,
-        17 => 3,
-        18 => 7,
-        _ => 0,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::{Inflater, Status, MESSAGE_TAIL};
 
-impl DynamicHeader {
-    fn new(codes: &Codes) -> DynamicHeader {
-        let count = |lengths: &[u8], min: usize| {
-            lengths
-                .iter()
-                .rposition(|&l| l != 0)
-                .map_or(min, |i| (i + 1).max(min))
-        };
-        let literal_count = count(&codes.literal_lengths[..LITERAL_LENGTH_SYMBOLS], 257);
-        let distance_count = count(&codes.distance_lengths[..DISTANCE_SYMBOLS], 1);
-        let mut all = [0u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS];
-        all[..literal_count].copy_from_slice(&codes.literal_lengths[..literal_count]);
-        all[literal_count..literal_count + distance_count]
-            .copy_from_slice(&codes.distance_lengths[..distance_count]);
-        let all = &all[..literal_count + distance_count];
-
-        let mut header = DynamicHeader {
-            literal_count,
-            distance_count,
-            code_length_count: 4,
-            runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
-            run_count: 0,
-            lengths: [0; CODE_LENGTH_SYMBOLS],
-            codes: [0; CODE_LENGTH_SYMBOLS],
-        };
-        let mut i = 0;
-        while i < all.len() {
-            let value = all[i];
-            let mut run = all[i..].iter().take_while(|&&l| l == value).count();
-            i += run;
-            if value == 0 {
-                while run >= 11 {
-                    let n = run.min(138);
-                    header.push(18, n - 11);
-                    run -= n;
-                }
-                if run >= 3 {
-                    header.push(17, run - 3);
-                    run = 0;
-                }
-            } else {
-                header.push(value, 0);
-                run -= 1;
-                while run >= 3 {
-                    let n = run.min(6);
-                    header.push(16, n - 3);
-                    run -= n;
-                }
-            }
-            for _ in 0..run {
-                header.push(value, 0);
-            }
+    #[test]
+    fn never_sets_bfinal() {
+        let mut compressor = Compressor::new(15, true);
+        let mut inflater = Inflater::new(15, true);
+        let text = b"to be or not to be, that is the question; ".repeat(2000);
+        for message in [&b""[..], b"x", &text] {
+            let mut wire = Vec::new();
+            compressor.compress_message(message, &mut wire);
+            wire.extend_from_slice(&MESSAGE_TAIL);
+            let mut out = vec![0; message.len() + 1];
+            let p = inflater.inflate(&wire, &mut out).unwrap();
+            assert_eq!((p.status, &out[..p.produced]), (Status::NeedInput, message));
+            inflater.finish_message().unwrap();
         }
-        let mut freqs = [0u32; CODE_LENGTH_SYMBOLS];
-        for &(symbol, _) in &header.runs[..header.run_count] {
-            freqs[usize::from(symbol)] += 1;
-        }
-        limited_lengths(&freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
-        canonical_codes(&header.lengths, &mut header.codes);
-        header.code_length_count = CODE_LENGTH_ORDER
-            .iter()
-            .rposition(|&s| header.lengths[s] != 0)
-            .map_or(4, |i| (i + 1).max(4));
-        header
     }
 
-    fn push(&mut self, symbol: u8, extra: usize) {
-        self.runs[self.run_count] = (symbol, extra as u8);
-        self.run_count += 1;
+    #[test]
+    fn incompressible_data_is_stored() {
+        let mut state = 1u32;
+        let noise: Vec<u8> = (0..5000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 24) as u8
+            })
+            .collect();
+        let mut wire = Vec::new();
+        Compressor::new(15, false).compress_message(&noise, &mut wire);
+        // One stored block: 3 bits and padding, LEN, NLEN, the bytes; then the flush.
+        assert_eq!(wire.len(), 1 + 4 + noise.len() + 1);
+        assert_eq!(wire[5..5 + noise.len()], noise);
     }
 
-    /// The header's size in bits.
-    fn bits(&self) -> u64 {
-        let runs: u64 = self.runs[..self.run_count]
-            .iter()
-            .map(|&(s, _)| u64::from(u32::from(self.lengths[usize::from(s)]) + repeat_extra(s)))
-            .sum();
-        14 + 3 * self.code_length_count as u64 + runs
+    #[test]
+    fn a_message_in_pieces_compresses_as_a_whole() {
+        let text = b"pieces of a message, pieces of a message ".repeat(1000);
+        let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+        Compressor::new(12, true).compress_message(&text, &mut whole);
+        let mut compressor = Compressor::new(12, true);
+        for piece in text.chunks(777) {
+            compressor.compress(piece, &mut pieces);
+        }
+        compressor.finish_message(&mut pieces);
+        assert_eq!(pieces, whole);
     }
 
-    fn write(&self, bits: &mut BitWriter, out: &mut Vec<u8>) {
-        bits.put(out, (self.literal_count - 257) as u32, 5);
-        bits.put(out, (self.distance_count - 1) as u32, 5);
-        bits.put(out, (self.code_length_count - 4) as u32, 4);
-        for &symbol in &CODE_LENGTH_ORDER[..self.code_length_count] {
-            bits.put(out, u32::from(self.lengths[symbol]), 3);
+    #[test]
+    fn memory_is_taken_once() {
+        let mut compressor = Compressor::new(15, true);
+        let capacity = (compressor.buf.capacity(), compressor.tokens.capacity());
+        let text = b"0123456789abcdef".repeat(10_000);
+        let mut wire = Vec::with_capacity(1 << 20);
+        for _ in 0..3 {
+            compressor.compress_message(&text, &mut wire);
         }
-        for &(symbol, extra) in &self.runs[..self.run_count] {
-            let s = usize::from(symbol);
-            bits.put(out, u32::from(self.codes[s]), u32::from(self.lengths[s]));
-            bits.put(out, u32::from(extra), repeat_extra(symbol));
-        }
+        assert_eq!(
+            (compressor.buf.capacity(), compressor.tokens.capacity()),
+            capacity
+        );
     }
 }
