@@ -1,18 +1,14 @@
 //! Negotiating permessage-deflate (RFC 7692 §5, §7.1) in `Sec-WebSocket-Extensions`,
 //! as pure functions over header values.
 //!
-//! The grammar (RFC 6455 §9.1), each header line a comma-separated list:
-//!
-//! ```text
-//! extension       = extension-token *( ";" extension-param )
-//! extension-param = token [ "=" (token | quoted-string) ]
-//! ```
-//!
 //! The client offers one or more `permessage-deflate` entries; the server accepts at
 //! most one, the first it can, and answers with one entry, or declines by sending no
 //! header at all. An offer that breaks a rule (an unknown parameter, one given twice,
 //! a value where none belongs, a window outside 8..=15 or written with a leading zero)
-//! is simply declined (§7.1: "the server MUST decline" it), never a failed handshake.
+//! is simply declined (§7.1 says the server must decline it), never a failed
+//! handshake. The header's grammar is [`super::extension_list`]'s.
+
+pub use super::extension_list::{parse, Extension, SyntaxError};
 
 /// The extension's registered name (§9.1).
 pub const NAME: &str = "permessage-deflate";
@@ -20,20 +16,6 @@ pub const NAME: &str = "permessage-deflate";
 /// What stdws as a client offers: Chrome's offer, saying the client can limit its
 /// window if the server asks it to.
 pub const CLIENT_OFFER: &str = "permessage-deflate; client_max_window_bits";
-
-/// One element of an extension list: its name and its parameters, with quoted
-/// values unquoted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extension {
-    /// The extension token.
-    pub name: String,
-    /// Each parameter's name and value, in order.
-    pub params: Vec<(String, Option<String>)>,
-}
-
-/// An element of a `Sec-WebSocket-Extensions` list that does not follow the grammar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyntaxError;
 
 /// Why an offer is declined, or a server's answer refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,41 +109,6 @@ impl Default for ServerPreferences {
             client_no_context_takeover: false,
         }
     }
-}
-
-/// Parses the values of every `Sec-WebSocket-Extensions` header line into their
-/// elements, each an extension or a syntax error (so one bad element costs only
-/// itself). Empty elements (`a, , b`) are skipped, as lists in HTTP allow.
-///
-/// ```
-/// use stdws::deflate::extension::parse;
-/// let list = parse(&["permessage-deflate; client_max_window_bits=\"10\", x-foo"]);
-/// let first = list[0].as_ref().unwrap();
-/// assert_eq!(first.name, "permessage-deflate");
-/// assert_eq!(first.params, [("client_max_window_bits".to_string(), Some("10".to_string()))]);
-/// assert_eq!(list[1].as_ref().unwrap().name, "x-foo");
-/// ```
-pub fn parse(values: &[&str]) -> Vec<Result<Extension, SyntaxError>> {
-    let mut list = Vec::new();
-    for value in values {
-        let mut rest = value.as_bytes();
-        loop {
-            rest = skip_space(rest);
-            match rest.first() {
-                None => break,
-                Some(b',') => rest = &rest[1..],
-                Some(_) => {
-                    let (element, after) = match parse_element(rest) {
-                        Ok((element, after)) => (Ok(element), after),
-                        Err(SyntaxError) => (Err(SyntaxError), skip_element(rest)),
-                    };
-                    list.push(element);
-                    rest = after;
-                }
-            }
-        }
-    }
-    list
 }
 
 /// Server side (§5.1, §7.1): the first acceptable permessage-deflate offer, as the
@@ -290,89 +237,163 @@ fn window_bits(value: &str) -> Result<u8, NegotiationError> {
     }
 }
 
-/// `tchar` of RFC 7230 §3.2.6.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn skip_space(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-    &s[n..]
-}
-
-/// A token at the front of `s`, and what follows it.
-fn token(s: &[u8]) -> Result<(String, &[u8]), SyntaxError> {
-    let n = s.iter().take_while(|&&b| is_tchar(b)).count();
-    if n == 0 {
-        return Err(SyntaxError);
+    fn answer(offers: &[&str]) -> Option<String> {
+        accept(offers, &ServerPreferences::default()).map(|(_, answer)| answer)
     }
-    // Token characters are ASCII.
-    Ok((String::from_utf8_lossy(&s[..n]).into_owned(), &s[n..]))
-}
 
-/// A quoted-string (RFC 7230 §3.2.6) at the front of `s`, unquoted, and what follows.
-fn quoted_string(s: &[u8]) -> Result<(String, &[u8]), SyntaxError> {
-    let mut value = Vec::new();
-    let mut i = 1;
-    loop {
-        match s.get(i) {
-            Some(b'"') => break,
-            Some(b'\\') => {
-                value.push(*s.get(i + 1).ok_or(SyntaxError)?);
-                i += 2;
-            }
-            Some(&b) if b != 0x7F && (b >= 0x20 || b == b'\t') => {
-                value.push(b);
-                i += 1;
-            }
-            _ => return Err(SyntaxError),
-        }
+    #[test]
+    fn what_browsers_offer_is_accepted() {
+        // Chrome, then Firefox and Safari (bare), then Autobahn 13.*.
+        let chrome = accept(&[CLIENT_OFFER], &ServerPreferences::default()).unwrap();
+        assert_eq!(chrome, (Parameters::default(), NAME.to_string()));
+        assert_eq!(answer(&["permessage-deflate"]).unwrap(), NAME);
+        let autobahn = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+        assert_eq!(answer(&[autobahn]).unwrap(), NAME);
+        let (params, answer) = accept(
+            &["permessage-deflate; server_max_window_bits=9"],
+            &ServerPreferences::default(),
+        )
+        .unwrap();
+        assert_eq!(answer, "permessage-deflate; server_max_window_bits=9");
+        assert_eq!(params.server_max_window_bits, 9);
     }
-    let value = String::from_utf8(value).map_err(|_| SyntaxError)?;
-    Ok((value, &s[i + 1..]))
-}
 
-/// One list element: a token, its parameters, then the end or a comma.
-fn parse_element(s: &[u8]) -> Result<(Extension, &[u8]), SyntaxError> {
-    let (name, mut rest) = token(s)?;
-    let mut params = Vec::new();
-    loop {
-        rest = skip_space(rest);
-        match rest.first() {
-            None | Some(b',') => return Ok((Extension { name, params }, rest)),
-            Some(b';') => {}
-            Some(_) => return Err(SyntaxError),
-        }
-        let (param, after) = token(skip_space(&rest[1..]))?;
-        rest = skip_space(after);
-        let value = if rest.first() == Some(&b'=') {
-            rest = skip_space(&rest[1..]);
-            let (value, after) = if rest.first() == Some(&b'"') {
-                quoted_string(rest)?
-            } else {
-                token(rest)?
-            };
-            rest = after;
-            Some(value)
-        } else {
-            None
+    #[test]
+    fn a_requested_window_of_8_is_answered_with_8() {
+        let (params, answer) = accept(
+            &["permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"],
+            &ServerPreferences::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            answer,
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"
+        );
+        assert_eq!(
+            (params.server_max_window_bits, params.client_max_window_bits),
+            (8, 8)
+        );
+    }
+
+    #[test]
+    fn a_client_is_never_asked_for_a_window_of_8() {
+        let prefs = ServerPreferences {
+            client_max_window_bits: 8,
+            server_max_window_bits: 8,
+            ..ServerPreferences::default()
         };
-        params.push((param, value));
+        let (params, answer) = accept(&[CLIENT_OFFER], &prefs).unwrap();
+        assert_eq!(
+            answer,
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=9"
+        );
+        assert_eq!(params.client_max_window_bits, 9);
+        // Not offered: not asked, and the client may use 32 KiB.
+        let (params, answer) = accept(&["permessage-deflate"], &prefs).unwrap();
+        assert_eq!(answer, "permessage-deflate; server_max_window_bits=8");
+        assert_eq!(params.client_max_window_bits, 15);
     }
-}
 
-/// What follows a malformed element: the input after its comma (outside quotes).
-fn skip_element(s: &[u8]) -> &[u8] {
-    let mut quoted = false;
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            b'\\' if quoted => i += 1,
-            b'"' => quoted = !quoted,
-            b',' if !quoted => return &s[i + 1..],
-            _ => {}
-        }
-        i += 1;
+    #[test]
+    fn no_context_takeover_is_confirmed_or_asked() {
+        let (params, answer) = accept(
+            &["permessage-deflate; server_no_context_takeover"],
+            &ServerPreferences::default(),
+        )
+        .unwrap();
+        assert_eq!(answer, "permessage-deflate; server_no_context_takeover");
+        assert!(params.server_no_context_takeover && !params.client_no_context_takeover);
+        let prefs = ServerPreferences {
+            client_no_context_takeover: true,
+            ..ServerPreferences::default()
+        };
+        let (params, answer) = accept(&["permessage-deflate"], &prefs).unwrap();
+        assert_eq!(answer, "permessage-deflate; client_no_context_takeover");
+        assert!(params.client_no_context_takeover);
     }
-    &[]
+
+    #[test]
+    fn a_bad_offer_is_skipped_for_the_next() {
+        for bad in [
+            "permessage-deflate; foo",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover=1",
+            "permessage-deflate; client_no_context_takeover=\"\"",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits=010",
+            "permessage-deflate; client_max_window_bits=08",
+            "permessage-deflate; client_max_window_bits=\"1 0\"",
+            "permessage-deflate; client_max_window_bits=; x",
+            "permessage-deflate; =10",
+            "permessage-deflate x",
+        ] {
+            assert_eq!(answer(&[bad]), None, "{bad}");
+            let with_next = format!("{bad}, permessage-deflate; client_max_window_bits=\"10\"");
+            let (params, _) = accept(&[&with_next], &ServerPreferences::default()).unwrap();
+            assert_eq!(params.client_max_window_bits, 10, "{bad}");
+        }
+        assert_eq!(answer(&["permessage-deflate; a=\"unterminated"]), None);
+        assert_eq!(answer(&["x-webkit-deflate-frame", ""]), None);
+        assert_eq!(answer(&["foo, ,permessage-deflate"]).unwrap(), NAME);
+        // Offers on separate header lines count in order.
+        let lines = [
+            "permessage-deflate; bar",
+            "permessage-deflate;server_max_window_bits=12",
+        ];
+        assert_eq!(
+            accept(&lines, &ServerPreferences::default())
+                .unwrap()
+                .0
+                .server_max_window_bits,
+            12
+        );
+    }
+
+    #[test]
+    fn a_server_answer_is_checked_strictly() {
+        use NegotiationError::*;
+        let full = "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+                    server_max_window_bits=10; client_max_window_bits=\"9\"";
+        let params = check_answer(&[full]).unwrap().unwrap();
+        assert_eq!(
+            params,
+            Parameters {
+                server_no_context_takeover: true,
+                client_no_context_takeover: true,
+                server_max_window_bits: 10,
+                client_max_window_bits: 9,
+            }
+        );
+        assert_eq!(
+            check_answer(&["permessage-deflate"]),
+            Ok(Some(Parameters::default()))
+        );
+        for (bad, why) in [
+            ("permessage-deflate, permessage-deflate", MoreThanOne),
+            ("x-webkit-deflate-frame", UnknownExtension),
+            ("permessage-deflate; max_window_bits=10", UnknownParameter),
+            (
+                "permessage-deflate; server_max_window_bits=10; server_max_window_bits=10",
+                DuplicateParameter,
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover=yes",
+                UnexpectedValue,
+            ),
+            ("permessage-deflate; client_max_window_bits", MissingValue),
+            (
+                "permessage-deflate; server_max_window_bits=20",
+                InvalidWindowBits,
+            ),
+            ("permessage-deflate;", Syntax),
+        ] {
+            assert_eq!(check_answer(&[bad]), Err(why), "{bad}");
+        }
+    }
 }
