@@ -447,3 +447,78 @@ struct Run<'a> {
 
 /// `Some(status)` to return to the caller, `None` to go on with the next state.
 type Step = Result<Option<Status>, InflateError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::{Compressor, MESSAGE_TAIL};
+
+    /// RFC 7692 §7.2.3.1 and §7.2.3.2: "Hello", then "Hello" again by reference.
+    const HELLO: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    const HELLO_AGAIN: [u8; 5] = [0xf2, 0x00, 0x11, 0x00, 0x00];
+
+    fn inflate_all(inflater: &mut Inflater, payload: &[u8]) -> Result<Vec<u8>, InflateError> {
+        let mut out = Vec::new();
+        inflater.inflate_message(payload, &mut out, 1 << 20)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_match_resumes_when_the_output_was_full() {
+        let message = b"ab".repeat(200);
+        let mut wire = Vec::new();
+        Compressor::new(15, false).compress_message(&message, &mut wire);
+        wire.extend_from_slice(&MESSAGE_TAIL);
+        let mut inflater = Inflater::new(15, true);
+        let (mut out, mut room, mut at) = (Vec::new(), [0u8; 7], 0);
+        loop {
+            let p = inflater.inflate(&wire[at..], &mut room).unwrap();
+            at += p.consumed;
+            out.extend_from_slice(&room[..p.produced]);
+            if p.status == Status::NeedInput {
+                break;
+            }
+        }
+        inflater.finish_message().unwrap();
+        assert_eq!(out, message);
+    }
+
+    #[test]
+    fn history_is_kept_or_forgotten_per_message() {
+        let mut keep = Inflater::new(15, true);
+        inflate_all(&mut keep, &HELLO).unwrap();
+        assert_eq!(inflate_all(&mut keep, &HELLO_AGAIN).unwrap(), b"Hello");
+        let mut forget = Inflater::new(15, false);
+        inflate_all(&mut forget, &HELLO).unwrap();
+        let refused = inflate_all(&mut forget, &HELLO_AGAIN);
+        assert_eq!(refused, Err(InflateError::DistanceTooFarBack));
+        forget.reset();
+        assert_eq!(inflate_all(&mut forget, &HELLO).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn input_after_a_final_block_is_ignored() {
+        // RFC 7692 §7.2.3.4: BFINAL set, then a trailing byte, then the tail.
+        let wire = [
+            0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+        ];
+        let mut inflater = Inflater::new(15, true);
+        let mut out = [0u8; 8];
+        let p = inflater.inflate(&wire, &mut out).unwrap();
+        assert_eq!(
+            (p.consumed, p.produced, p.status),
+            (wire.len(), 5, Status::Done)
+        );
+        inflater.finish_message().unwrap();
+        // The next message starts a new block, with the history kept.
+        assert_eq!(inflate_all(&mut inflater, &HELLO_AGAIN).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn a_message_that_ends_inside_a_block_is_refused() {
+        let mut inflater = Inflater::new(15, true);
+        let refused = inflate_all(&mut inflater, &HELLO[..4]);
+        assert_eq!(refused, Err(InflateError::UnexpectedEnd));
+        assert_eq!(inflater.finish_message(), Err(InflateError::UnexpectedEnd));
+    }
+}
