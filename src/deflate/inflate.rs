@@ -65,7 +65,8 @@ enum State {
     Failed(InflateError),
 }
 
-/// A resumable DEFLATE decoder for one direction of one connection.
+/// A resumable DEFLATE decoder for one direction of one connection: `2^window_bits`
+/// bytes of history and about 10 KiB of code tables.
 ///
 /// ```
 /// use stdws::deflate::{Inflater, MESSAGE_TAIL};
@@ -196,7 +197,9 @@ impl Inflater {
     /// bytes, a piece at a time as the bytes are produced.
     ///
     /// [`InflateError::OutputLimit`] when there is more output than that: a bomb is
-    /// stopped at the limit, having cost no more memory than the limit.
+    /// stopped at the limit, having cost no more memory than the limit. After any
+    /// other error, what `out` holds of this call's output is unspecified: the
+    /// message is lost.
     pub fn inflate_into(
         &mut self,
         mut input: &[u8],
