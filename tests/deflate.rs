@@ -161,14 +161,22 @@ fn a_bomb_stops_at_the_limit() {
 fn throughput() {
     let mut rng = Rng(42);
     let batch: Vec<Vec<u8>> = (0..20_000).map(|_| json(&mut rng)).collect();
-    let total: usize = batch.iter().map(Vec::len).sum();
     let whole: Vec<u8> = batch.concat();
+    let prose = text(&mut rng, 4 << 20);
+    let chapters: Vec<Vec<u8>> = prose.chunks(4096).map(<[u8]>::to_vec).collect();
     let mb = |n: usize, t: std::time::Duration| n as f64 / 1e6 / t.as_secs_f64();
     for (name, takeover, pieces) in [
-        ("one 4 MiB message", true, vec![whole.clone()]),
-        ("small messages, context takeover", true, batch.clone()),
-        ("small messages, no context takeover", false, batch.clone()),
+        ("JSON as one message", true, vec![whole]),
+        (
+            "JSON, ~125 B messages, context takeover",
+            true,
+            batch.clone(),
+        ),
+        ("JSON, ~125 B messages, no context takeover", false, batch),
+        ("text as one message", true, vec![prose]),
+        ("text, 4 KiB messages, no context takeover", false, chapters),
     ] {
+        let total: usize = pieces.iter().map(Vec::len).sum();
         let mut compressor = Compressor::new(15, takeover);
         let mut inflater = Inflater::new(15, takeover);
         let (mut wires, mut size) = (Vec::new(), 0);

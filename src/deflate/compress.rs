@@ -12,8 +12,9 @@
 //! `00 00 ff ff`; BFINAL is never set, so with context takeover the next message
 //! continues the same stream. Without context takeover each message starts afresh.
 //!
-//! Memory is taken once, in [`Compressor::new`]: about `2^window_bits` + 16 KiB of
-//! input, the same again in chain links, 32 KiB of hash heads and 64 KiB of tokens.
+//! Memory is taken once, in [`Compressor::new`]: `2^window_bits` + 16 KiB of input,
+//! twice `2^window_bits` in chain links, up to 32 KiB of hash heads and 64 KiB of
+//! tokens: about 210 KiB at a window of 15 bits, 80 KiB at 8.
 
 use super::alphabet::{
     distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, DISTANCE_BASE,
