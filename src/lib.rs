@@ -117,6 +117,7 @@
 //! | the echo application | [`mod@echo`] | [`echo()`](crate::echo()), large messages relayed read by read |
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |
 //! | the client side | [`client`] | [`client::connect`], nonce and masks from [`random`] |
+//! | permessage-deflate (RFC 7692) | [`deflate`] | [`deflate::Inflater`], [`deflate::Compressor`], [`deflate::extension`] |
 //!
 //! Everything but [`server`] and [`client::connect`] works on any `Read + Write`, so
 //! the protocol can be driven from memory in tests, or over a stream the embedder
@@ -239,6 +240,7 @@
 
 pub mod budget;
 pub mod client;
+pub mod deflate;
 pub mod echo;
 pub mod error;
 pub mod explain;

@@ -1,0 +1,354 @@
+//! The start of a dynamic block (RFC 1951 §3.2.7): the sizes of its two codes, the
+//! code length code, then every code length, run-length coded with it. Read by the
+//! inflater ([`CodeLengthReader`]), written by the compressor ([`DynamicHeader`]).
+//!
+//! ```text
+//! HLIT (5 bits) + 257    literal/length code lengths sent, 257..=286
+//! HDIST (5 bits) + 1     distance code lengths sent, 1..=30
+//! HCLEN (4 bits) + 4     code length code lengths sent (3 bits each), 4..=19
+//! then HLIT + HDIST code lengths: 0..=15 a length; 16 + 2 bits: the previous length
+//! 3..=6 times; 17 + 3 bits: 3..=10 zeros; 18 + 7 bits: 11..=138 zeros
+//! ```
+
+use super::alphabet::{
+    CODE_LENGTH_ORDER, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, LITERAL_LENGTH_SYMBOLS,
+};
+use super::bits::{low_mask, BitReader, BitWriter};
+use super::huffman::{
+    canonical_codes, limited_lengths, CodeError, CodeKind, Decoded, Decoder, MAX_CODE_LENGTH_BITS,
+};
+use super::InflateError;
+
+/// How far the reading has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before HLIT, HDIST and HCLEN.
+    Counts,
+    /// Reading the code length code's lengths; this many read.
+    CodeLengthCode(usize),
+    /// Reading the code lengths; this many read.
+    CodeLengths(usize),
+}
+
+/// Reads a dynamic block's header in as many calls as its input takes.
+#[derive(Debug, Clone)]
+pub struct CodeLengthReader {
+    stage: Stage,
+    literal_count: usize,
+    distance_count: usize,
+    code_length_count: usize,
+    code_length_lengths: [u8; CODE_LENGTH_SYMBOLS],
+    code_lengths: Decoder,
+    lengths: [u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+}
+
+impl Default for CodeLengthReader {
+    fn default() -> CodeLengthReader {
+        CodeLengthReader {
+            stage: Stage::Counts,
+            literal_count: 0,
+            distance_count: 0,
+            code_length_count: 0,
+            code_length_lengths: [0; CODE_LENGTH_SYMBOLS],
+            code_lengths: Decoder::default(),
+            lengths: [0; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+        }
+    }
+}
+
+impl CodeLengthReader {
+    /// Starts on a new block's header.
+    pub fn start(&mut self) {
+        self.stage = Stage::Counts;
+    }
+
+    /// Reads on from `input[*consumed..]`. `Ok(true)`: the header is complete and
+    /// its codes are built into `literals` and `distances`; `Ok(false)`: the input
+    /// ran out first.
+    pub fn read(
+        &mut self,
+        bits: &mut BitReader,
+        input: &[u8],
+        consumed: &mut usize,
+        literals: &mut Decoder,
+        distances: &mut Decoder,
+    ) -> Result<bool, InflateError> {
+        if self.stage == Stage::Counts {
+            if !bits.fill_to(14, input, consumed) {
+                return Ok(false);
+            }
+            self.literal_count = 257 + bits.take(5) as usize;
+            self.distance_count = 1 + bits.take(5) as usize;
+            self.code_length_count = 4 + bits.take(4) as usize;
+            if self.literal_count > LITERAL_LENGTH_SYMBOLS {
+                return Err(InflateError::TooManyLengthCodes);
+            }
+            if self.distance_count > DISTANCE_SYMBOLS {
+                return Err(InflateError::TooManyDistanceCodes);
+            }
+            self.code_length_lengths = [0; CODE_LENGTH_SYMBOLS];
+            self.stage = Stage::CodeLengthCode(0);
+        }
+        if let Stage::CodeLengthCode(mut read) = self.stage {
+            while read < self.code_length_count {
+                if !bits.fill_to(3, input, consumed) {
+                    self.stage = Stage::CodeLengthCode(read);
+                    return Ok(false);
+                }
+                self.code_length_lengths[CODE_LENGTH_ORDER[read]] = bits.take(3) as u8;
+                read += 1;
+            }
+            let lengths = &self.code_length_lengths;
+            self.code_lengths
+                .build(lengths, CodeKind::CodeLengths)
+                .map_err(code_error)?;
+            self.stage = Stage::CodeLengths(0);
+        }
+        if let Stage::CodeLengths(read) = self.stage {
+            if !self.read_lengths(bits, input, consumed, read)? {
+                return Ok(false);
+            }
+        }
+        let total = self.literal_count + self.distance_count;
+        let (literal_lengths, distance_lengths) =
+            self.lengths[..total].split_at(self.literal_count);
+        if literal_lengths[END_OF_BLOCK] == 0 {
+            return Err(InflateError::MissingEndOfBlock);
+        }
+        literals
+            .build(literal_lengths, CodeKind::Literals)
+            .map_err(code_error)?;
+        distances
+            .build(distance_lengths, CodeKind::Distances)
+            .map_err(code_error)?;
+        Ok(true)
+    }
+
+    /// The run-length coded lengths, each symbol taken with its extra bits at once.
+    fn read_lengths(
+        &mut self,
+        bits: &mut BitReader,
+        input: &[u8],
+        consumed: &mut usize,
+        mut read: usize,
+    ) -> Result<bool, InflateError> {
+        let total = self.literal_count + self.distance_count;
+        while read < total {
+            // The longest element: a 7-bit code and 7 extra bits.
+            bits.fill_to(14, input, consumed);
+            let (held, available) = (bits.peek(), bits.available());
+            let (symbol, len) = match self.code_lengths.decode(held, available) {
+                Decoded::Symbol(symbol, len) => (symbol, len),
+                Decoded::NeedBits => {
+                    self.stage = Stage::CodeLengths(read);
+                    return Ok(false);
+                }
+                Decoded::NoCode => return Err(InflateError::InvalidCode),
+            };
+            let (extra, base, value) = match symbol {
+                0..=15 => (0, 1, symbol as u8),
+                16 if read == 0 => return Err(InflateError::RepeatWithoutLength),
+                16 => (2, 3, self.lengths[read - 1]),
+                17 => (3, 3, 0),
+                _ => (7, 11, 0),
+            };
+            if len + extra > available {
+                self.stage = Stage::CodeLengths(read);
+                return Ok(false);
+            }
+            let repeat = base + ((held >> len) & low_mask(extra)) as usize;
+            if read + repeat > total {
+                return Err(InflateError::RepeatPastEnd);
+            }
+            bits.consume(len + extra);
+            self.lengths[read..read + repeat].fill(value);
+            read += repeat;
+        }
+        Ok(true)
+    }
+}
+
+/// The inflater's name for what was wrong with a code.
+pub fn code_error(e: CodeError) -> InflateError {
+    match e {
+        CodeError::OverSubscribed => InflateError::OverSubscribedCode,
+        CodeError::Incomplete => InflateError::IncompleteCode,
+    }
+}
+
+/// The header of a dynamic block as the compressor sends it: the code lengths of its
+/// two codes, run-length coded, and the code length code built for them.
+#[derive(Debug, Clone)]
+pub struct DynamicHeader {
+    literal_count: usize,
+    distance_count: usize,
+    code_length_count: usize,
+    /// Code length symbols 0..=18 with their extra bits' value.
+    runs: [(u8, u8); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+    run_count: usize,
+    lengths: [u8; CODE_LENGTH_SYMBOLS],
+    codes: [u16; CODE_LENGTH_SYMBOLS],
+}
+
+/// Extra bits after code length symbols 16, 17 and 18.
+fn repeat_extra(symbol: u8) -> u32 {
+    match symbol {
+        16 => 2,
+        17 => 3,
+        18 => 7,
+        _ => 0,
+    }
+}
+
+impl DynamicHeader {
+    /// The header for these literal/length (at least 257) and distance code lengths.
+    pub fn new(literal_lengths: &[u8], distance_lengths: &[u8]) -> DynamicHeader {
+        let count = |lengths: &[u8], min: usize| {
+            lengths
+                .iter()
+                .rposition(|&l| l != 0)
+                .map_or(min, |i| (i + 1).max(min))
+        };
+        let literal_count = count(&literal_lengths[..LITERAL_LENGTH_SYMBOLS], 257);
+        let distance_count = count(&distance_lengths[..DISTANCE_SYMBOLS], 1);
+        let mut all = [0u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS];
+        all[..literal_count].copy_from_slice(&literal_lengths[..literal_count]);
+        all[literal_count..literal_count + distance_count]
+            .copy_from_slice(&distance_lengths[..distance_count]);
+        let all = &all[..literal_count + distance_count];
+
+        let mut header = DynamicHeader {
+            literal_count,
+            distance_count,
+            code_length_count: 4,
+            runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+            run_count: 0,
+            lengths: [0; CODE_LENGTH_SYMBOLS],
+            codes: [0; CODE_LENGTH_SYMBOLS],
+        };
+        let mut i = 0;
+        while i < all.len() {
+            let value = all[i];
+            let mut run = all[i..].iter().take_while(|&&l| l == value).count();
+            i += run;
+            if value == 0 {
+                while run >= 11 {
+                    let n = run.min(138);
+                    header.push(18, n - 11);
+                    run -= n;
+                }
+                if run >= 3 {
+                    header.push(17, run - 3);
+                    run = 0;
+                }
+            } else {
+                header.push(value, 0);
+                run -= 1;
+                while run >= 3 {
+                    let n = run.min(6);
+                    header.push(16, n - 3);
+                    run -= n;
+                }
+            }
+            for _ in 0..run {
+                header.push(value, 0);
+            }
+        }
+        let mut freqs = [0u32; CODE_LENGTH_SYMBOLS];
+        for &(symbol, _) in &header.runs[..header.run_count] {
+            freqs[usize::from(symbol)] += 1;
+        }
+        limited_lengths(&freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
+        canonical_codes(&header.lengths, &mut header.codes);
+        header.code_length_count = CODE_LENGTH_ORDER
+            .iter()
+            .rposition(|&s| header.lengths[s] != 0)
+            .map_or(4, |i| (i + 1).max(4));
+        header
+    }
+
+    fn push(&mut self, symbol: u8, extra: usize) {
+        self.runs[self.run_count] = (symbol, extra as u8);
+        self.run_count += 1;
+    }
+
+    /// The header's size in bits.
+    pub fn bits(&self) -> u64 {
+        let runs: u64 = self.runs[..self.run_count]
+            .iter()
+            .map(|&(s, _)| u64::from(u32::from(self.lengths[usize::from(s)]) + repeat_extra(s)))
+            .sum();
+        14 + 3 * self.code_length_count as u64 + runs
+    }
+
+    /// Sends HLIT, HDIST, HCLEN, the code length code and the code lengths.
+    pub fn write(&self, bits: &mut BitWriter, out: &mut Vec<u8>) {
+        bits.put(out, (self.literal_count - 257) as u32, 5);
+        bits.put(out, (self.distance_count - 1) as u32, 5);
+        bits.put(out, (self.code_length_count - 4) as u32, 4);
+        for &symbol in &CODE_LENGTH_ORDER[..self.code_length_count] {
+            bits.put(out, u32::from(self.lengths[symbol]), 3);
+        }
+        for &(symbol, extra) in &self.runs[..self.run_count] {
+            let s = usize::from(symbol);
+            bits.put(out, u32::from(self.codes[s]), u32::from(self.lengths[s]));
+            bits.put(out, u32::from(extra), repeat_extra(symbol));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::Compressor;
+
+    #[test]
+    fn a_header_cut_into_single_bytes_is_read_whole() {
+        // Letters from a small alphabet: a dynamic code beats the fixed one.
+        let mut state = 7u32;
+        let text: Vec<u8> = (0..3000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b'a' + (state >> 28) as u8
+            })
+            .collect();
+        let mut wire = Vec::new();
+        Compressor::new(15, false).compress_message(&text, &mut wire);
+        assert_eq!(wire[0] & 0b111, 0b100, "a dynamic block");
+        let (mut whole_lit, mut whole_dist) = (Decoder::default(), Decoder::default());
+        let mut bits = BitReader::default();
+        let mut consumed = 0;
+        bits.fill_to(3, &wire, &mut consumed);
+        bits.consume(3);
+        let mut reader = CodeLengthReader::default();
+        let done = reader.read(
+            &mut bits,
+            &wire,
+            &mut consumed,
+            &mut whole_lit,
+            &mut whole_dist,
+        );
+        assert_eq!(done, Ok(true));
+
+        let (mut lit, mut dist) = (Decoder::default(), Decoder::default());
+        let (mut bits, mut at) = (BitReader::default(), 0);
+        bits.fill_to(3, &wire[..1], &mut at);
+        bits.consume(3);
+        let mut reader = CodeLengthReader::default();
+        loop {
+            let mut used = 0;
+            let piece = &wire[at..at + 1];
+            let done = reader
+                .read(&mut bits, piece, &mut used, &mut lit, &mut dist)
+                .unwrap();
+            at += used;
+            if done {
+                break;
+            }
+        }
+        for probe in 0..1u64 << 15 {
+            assert_eq!(lit.decode(probe, 64), whole_lit.decode(probe, 64));
+            assert_eq!(dist.decode(probe, 64), whole_dist.decode(probe, 64));
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! The inflater: DEFLATE data (RFC 1951 §3.2) back to bytes, resumable, into the
+//! caller's buffer.
+//!
+//! Input may arrive cut anywhere; output goes into whatever room the caller gives, so
+//! a decompression bomb stops at the caller's limit instead of growing a buffer of
+//! the input's choosing. Each block type has its own step (stored, code lengths of a
+//! dynamic block, Huffman-coded data), and every way a stream can be wrong is an
+//! [`InflateError`]: the inflater never panics, never loops without progress.
+//!
+//! History is a ring of `2^window_bits` bytes, the LZ77 window negotiated by RFC 7692
+//! (§7.1.2): a distance reaching past it, or past the bytes produced so far, is an
+//! error. With context takeover the ring carries over from message to message; without,
+//! it is forgotten at each [`Inflater::finish_message`].
+
+use super::alphabet::{
+    fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
+    END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+};
+use super::bits::{low_mask, BitReader};
+use super::code_lengths::CodeLengthReader;
+use super::huffman::{CodeKind, Decoded, Decoder};
+use super::InflateError;
+
+/// What stopped one call of [`Inflater::inflate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// All the input was used; give more (or finish the message).
+    NeedInput,
+    /// The output buffer is full and a byte is waiting: give more room.
+    OutputFull,
+    /// A block with BFINAL set has ended; any further input of this message is
+    /// ignored, as RFC 7692 §7.2.3.4 allows.
+    Done,
+}
+
+/// What one call of [`Inflater::inflate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of input used (all of them, unless the output was full).
+    pub consumed: usize,
+    /// Bytes written to the front of the output buffer.
+    pub produced: usize,
+    /// Why it stopped.
+    pub status: Status,
+}
+
+/// Where in the stream the inflater stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before a block's 3-bit header (BFINAL, BTYPE).
+    Header,
+    /// Before a stored block's LEN and NLEN (§3.2.4).
+    StoredLength,
+    /// Inside a stored block, this many bytes to go.
+    Stored(u16),
+    /// Reading a dynamic block's code lengths (§3.2.7).
+    DynamicHeader,
+    /// Huffman-coded literals and matches; `true` for the fixed codes.
+    Data(bool),
+    /// A match cut short by a full output: length to go and distance.
+    Copy(u16, u16, bool),
+    /// After the block with BFINAL set.
+    Done,
+    /// The stream was refused; every later call says why again.
+    Failed(InflateError),
+}
+
+/// A resumable DEFLATE decoder for one direction of one connection: `2^window_bits`
+/// bytes of history and about 10 KiB of code tables.
+///
+/// ```
+/// use stdws::deflate::{Inflater, MESSAGE_TAIL};
+/// let mut inflater = Inflater::new(15, true);
+/// let mut out = [0u8; 16];
+/// // RFC 7692 §7.2.3.1: "Hello", with the removed 00 00 ff ff put back.
+/// let p = inflater.inflate(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], &mut out)?;
+/// let q = inflater.inflate(&MESSAGE_TAIL, &mut out[p.produced..])?;
+/// inflater.finish_message()?;
+/// assert_eq!(&out[..p.produced + q.produced], b"Hello");
+/// # Ok::<(), stdws::deflate::InflateError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Inflater {
+    state: State,
+    last_block: bool,
+    bits: BitReader,
+    /// The last `window.len()` bytes produced; byte `i` of the stream at `i % len`.
+    window: Vec<u8>,
+    /// Bytes produced since the history was last forgotten.
+    produced: u64,
+    context_takeover: bool,
+    header_reader: CodeLengthReader,
+    literals: Decoder,
+    distances: Decoder,
+    fixed_literals: Decoder,
+    fixed_distances: Decoder,
+}
+
+impl Inflater {
+    /// An inflater whose history holds `2^window_bits` bytes (8..=15), kept across
+    /// messages when `context_takeover` is true.
+    ///
+    /// # Panics
+    ///
+    /// If `window_bits` is outside 8..=15 (negotiation never produces such a value).
+    pub fn new(window_bits: u8, context_takeover: bool) -> Inflater {
+        assert!(
+            (8..=15).contains(&window_bits),
+            "window bits must be 8..=15"
+        );
+        let mut fixed_literals = Decoder::default();
+        let mut fixed_distances = Decoder::default();
+        // Both fixed codes are complete, so building them cannot fail.
+        let _ = fixed_literals.build(&fixed_literal_lengths(), CodeKind::Literals);
+        let _ = fixed_distances.build(&fixed_distance_lengths(), CodeKind::Distances);
+        Inflater {
+            state: State::Header,
+            last_block: false,
+            bits: BitReader::default(),
+            window: vec![0; 1 << window_bits],
+            produced: 0,
+            context_takeover,
+            header_reader: CodeLengthReader::default(),
+            literals: Decoder::default(),
+            distances: Decoder::default(),
+            fixed_literals,
+            fixed_distances,
+        }
+    }
+
+    /// Inflates as much of `input` as fits into `out`.
+    ///
+    /// Call again with the rest of the input (from `consumed` on) and more room when
+    /// the status is [`Status::OutputFull`]. A message is complete once its payload
+    /// and [`super::MESSAGE_TAIL`] have been consumed; then call
+    /// [`Inflater::finish_message`].
+    pub fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<Progress, InflateError> {
+        let mut run = Run {
+            input,
+            consumed: 0,
+            out,
+            produced: 0,
+        };
+        let status = loop {
+            let step = match self.state {
+                State::Failed(e) => Err(e),
+                State::Done => {
+                    run.consumed = input.len();
+                    break Status::Done;
+                }
+                State::Header => self.header(&mut run),
+                State::StoredLength => self.stored_length(&mut run),
+                State::Stored(left) => self.stored(&mut run, left),
+                State::DynamicHeader => self.dynamic_header(&mut run),
+                State::Data(fixed) => self.data(&mut run, fixed),
+                State::Copy(len, dist, fixed) => self.copy(&mut run, len, dist, fixed),
+            };
+            match step {
+                Ok(Some(status)) => break status,
+                Ok(None) => {}
+                Err(e) => {
+                    self.state = State::Failed(e);
+                    return Err(e);
+                }
+            }
+        };
+        Ok(Progress {
+            consumed: run.consumed,
+            produced: run.produced,
+            status,
+        })
+    }
+
+    /// Ends a message (RFC 7692 §7.2.2): its payload and the tail `00 00 ff ff` must
+    /// have been inflated, leaving the stream between blocks (or after a final one).
+    /// Without context takeover, the history is forgotten here.
+    pub fn finish_message(&mut self) -> Result<(), InflateError> {
+        match self.state {
+            State::Failed(e) => return Err(e),
+            State::Done => {}
+            State::Header if self.bits.available() == 0 => {}
+            _ => {
+                self.state = State::Failed(InflateError::UnexpectedEnd);
+                return Err(InflateError::UnexpectedEnd);
+            }
+        }
+        self.state = State::Header;
+        self.last_block = false;
+        self.bits.clear();
+        if !self.context_takeover {
+            self.produced = 0;
+        }
+        Ok(())
+    }
+
+    /// Inflates `input` onto the end of `out`, letting `out` grow to at most `limit`
+    /// bytes, a piece at a time as the bytes are produced.
+    ///
+    /// [`InflateError::OutputLimit`] when there is more output than that: a bomb is
+    /// stopped at the limit, having cost no more memory than the limit. After any
+    /// other error, what `out` holds of this call's output is unspecified: the
+    /// message is lost.
+    pub fn inflate_into(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), InflateError> {
+        const PIECE: usize = 16 * 1024;
+        loop {
+            let start = out.len();
+            // Room for about what the input is likely to give: zeroing more would
+            // cost more than inflating a small message.
+            let guess = (4 * input.len()).max(1024);
+            let room = limit.saturating_sub(start).min(PIECE).min(guess);
+            out.resize(start + room, 0);
+            let progress = self.inflate(input, &mut out[start..]);
+            let produced = progress.map_or(0, |p| p.produced);
+            out.truncate(start + produced);
+            let progress = progress?;
+            input = &input[progress.consumed..];
+            match progress.status {
+                Status::OutputFull if out.len() >= limit => {
+                    self.state = State::Failed(InflateError::OutputLimit);
+                    return Err(InflateError::OutputLimit);
+                }
+                Status::OutputFull => {}
+                Status::NeedInput | Status::Done => return Ok(()),
+            }
+        }
+    }
+
+    /// Inflates one whole message's payload (RFC 7692 §7.2.2): the payload, then the
+    /// four bytes its sender removed, then [`Inflater::finish_message`].
+    ///
+    /// ```
+    /// use stdws::deflate::Inflater;
+    /// let mut inflater = Inflater::new(15, true);
+    /// let mut out = Vec::new();
+    /// inflater.inflate_message(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], &mut out, 100)?;
+    /// assert_eq!(out, b"Hello");
+    /// // Context takeover: the second message is a back-reference into the first.
+    /// out.clear();
+    /// inflater.inflate_message(&[0xf2, 0x00, 0x11, 0x00, 0x00], &mut out, 100)?;
+    /// assert_eq!(out, b"Hello");
+    /// # Ok::<(), stdws::deflate::InflateError>(())
+    /// ```
+    pub fn inflate_message(
+        &mut self,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), InflateError> {
+        self.inflate_into(payload, out, limit)?;
+        self.inflate_into(&super::MESSAGE_TAIL, out, limit)?;
+        self.finish_message()
+    }
+
+    /// Forgets everything: history, position, and any error.
+    pub fn reset(&mut self) {
+        self.state = State::Header;
+        self.last_block = false;
+        self.bits.clear();
+        self.produced = 0;
+    }
+
+    /// Takes input until `n` bits are held; false if the input ran out first.
+    fn want(&mut self, run: &mut Run<'_>, n: u32) -> bool {
+        self.bits.fill_to(n, run.input, &mut run.consumed)
+    }
+
+    /// The 3-bit block header (§3.2.3).
+    fn header(&mut self, run: &mut Run<'_>) -> Step {
+        if !self.want(run, 3) {
+            return Ok(Some(Status::NeedInput));
+        }
+        self.last_block = self.bits.take(1) == 1;
+        self.state = match self.bits.take(2) {
+            0b00 => {
+                self.bits.align_to_byte();
+                State::StoredLength
+            }
+            0b01 => State::Data(true),
+            0b10 => {
+                self.header_reader.start();
+                State::DynamicHeader
+            }
+            _ => return Err(InflateError::InvalidBlockType),
+        };
+        Ok(None)
+    }
+
+    /// LEN and its one's complement NLEN (§3.2.4).
+    fn stored_length(&mut self, run: &mut Run<'_>) -> Step {
+        if !self.want(run, 32) {
+            return Ok(Some(Status::NeedInput));
+        }
+        let len = self.bits.take(16) as u16;
+        let nlen = self.bits.take(16) as u16;
+        if len != !nlen {
+            return Err(InflateError::StoredLengthMismatch);
+        }
+        self.state = State::Stored(len);
+        Ok(None)
+    }
+
+    /// A stored block's bytes, taken from the bits already held first.
+    fn stored(&mut self, run: &mut Run<'_>, mut left: u16) -> Step {
+        while left > 0 {
+            if run.produced == run.out.len() {
+                self.state = State::Stored(left);
+                return Ok(Some(Status::OutputFull));
+            }
+            let byte = if self.bits.available() >= 8 {
+                self.bits.take(8) as u8
+            } else if let Some(&b) = run.input.get(run.consumed) {
+                run.consumed += 1;
+                b
+            } else {
+                self.state = State::Stored(left);
+                return Ok(Some(Status::NeedInput));
+            };
+            self.emit(run, byte);
+            left -= 1;
+        }
+        self.end_block();
+        Ok(None)
+    }
+
+    /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]).
+    fn dynamic_header(&mut self, run: &mut Run<'_>) -> Step {
+        let (literals, distances) = (&mut self.literals, &mut self.distances);
+        let input = run.input;
+        if !self.header_reader.read(
+            &mut self.bits,
+            input,
+            &mut run.consumed,
+            literals,
+            distances,
+        )? {
+            return Ok(Some(Status::NeedInput));
+        }
+        self.state = State::Data(false);
+        Ok(None)
+    }
+
+    /// Huffman-coded data (§3.2.5): literals, and matches of a length and a
+    /// distance, until the end-of-block code. Each symbol with its extra bits, and a
+    /// whole match, is taken only once all its bits are at hand.
+    fn data(&mut self, run: &mut Run<'_>, fixed: bool) -> Step {
+        loop {
+            self.want(run, BitReader::MAX_ELEMENT_BITS);
+            let (bits, available) = (self.bits.peek(), self.bits.available());
+            let (literals, distances) = if fixed {
+                (&self.fixed_literals, &self.fixed_distances)
+            } else {
+                (&self.literals, &self.distances)
+            };
+            let (symbol, mut used) = match literals.decode(bits, available) {
+                Decoded::Symbol(symbol, len) => (usize::from(symbol), len),
+                Decoded::NeedBits => return Ok(Some(Status::NeedInput)),
+                Decoded::NoCode => return Err(InflateError::InvalidCode),
+            };
+            if symbol < END_OF_BLOCK {
+                if run.produced == run.out.len() {
+                    return Ok(Some(Status::OutputFull));
+                }
+                self.bits.consume(used);
+                self.emit(run, symbol as u8);
+                continue;
+            }
+            if symbol == END_OF_BLOCK {
+                self.bits.consume(used);
+                self.end_block();
+                return Ok(None);
+            }
+            let code = symbol - 257;
+            if code >= LENGTH_BASE.len() {
+                return Err(InflateError::InvalidLengthCode);
+            }
+            let extra = u32::from(LENGTH_EXTRA[code]);
+            let length = LENGTH_BASE[code] + ((bits >> used) & low_mask(extra)) as u16;
+            used += extra;
+            let (code, len) = match distances.decode(bits >> used, available.saturating_sub(used)) {
+                Decoded::Symbol(code, len) => (usize::from(code), len),
+                Decoded::NeedBits => return Ok(Some(Status::NeedInput)),
+                Decoded::NoCode => return Err(InflateError::InvalidCode),
+            };
+            if code >= DISTANCE_SYMBOLS {
+                return Err(InflateError::InvalidDistanceCode);
+            }
+            used += len;
+            let extra = u32::from(DISTANCE_EXTRA[code]);
+            if used + extra > available {
+                return Ok(Some(Status::NeedInput));
+            }
+            let distance = DISTANCE_BASE[code] + ((bits >> used) & low_mask(extra)) as u16;
+            used += extra;
+            if u64::from(distance) > self.produced.min(self.window.len() as u64) {
+                return Err(InflateError::DistanceTooFarBack);
+            }
+            self.bits.consume(used);
+            self.copy(run, length, distance, fixed)?;
+            if let State::Copy(..) = self.state {
+                return Ok(Some(Status::OutputFull));
+            }
+        }
+    }
+
+    /// Copies `length` bytes from `distance` back, as far as the output has room.
+    fn copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
+        let mask = self.window.len() - 1;
+        for done in 0..length {
+            if run.produced == run.out.len() {
+                self.state = State::Copy(length - done, distance, fixed);
+                return Ok(Some(Status::OutputFull));
+            }
+            let from = (self.produced as usize).wrapping_sub(usize::from(distance)) & mask;
+            self.emit(run, self.window[from]);
+        }
+        self.state = State::Data(fixed);
+        Ok(None)
+    }
+
+    /// One byte out: into the caller's buffer and the history.
+    fn emit(&mut self, run: &mut Run<'_>, byte: u8) {
+        let mask = self.window.len() - 1;
+        self.window[self.produced as usize & mask] = byte;
+        self.produced += 1;
+        run.out[run.produced] = byte;
+        run.produced += 1;
+    }
+
+    fn end_block(&mut self) {
+        self.state = if self.last_block {
+            State::Done
+        } else {
+            State::Header
+        };
+    }
+}
+
+/// The input and output of one call.
+struct Run<'a> {
+    input: &'a [u8],
+    consumed: usize,
+    out: &'a mut [u8],
+    produced: usize,
+}
+
+/// `Some(status)` to return to the caller, `None` to go on with the next state.
+type Step = Result<Option<Status>, InflateError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::{Compressor, MESSAGE_TAIL};
+
+    /// RFC 7692 §7.2.3.1 and §7.2.3.2: "Hello", then "Hello" again by reference.
+    const HELLO: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    const HELLO_AGAIN: [u8; 5] = [0xf2, 0x00, 0x11, 0x00, 0x00];
+
+    fn inflate_all(inflater: &mut Inflater, payload: &[u8]) -> Result<Vec<u8>, InflateError> {
+        let mut out = Vec::new();
+        inflater.inflate_message(payload, &mut out, 1 << 20)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_match_resumes_when_the_output_was_full() {
+        let message = b"ab".repeat(200);
+        let mut wire = Vec::new();
+        Compressor::new(15, false).compress_message(&message, &mut wire);
+        wire.extend_from_slice(&MESSAGE_TAIL);
+        let mut inflater = Inflater::new(15, true);
+        let (mut out, mut room, mut at) = (Vec::new(), [0u8; 7], 0);
+        loop {
+            let p = inflater.inflate(&wire[at..], &mut room).unwrap();
+            at += p.consumed;
+            out.extend_from_slice(&room[..p.produced]);
+            if p.status == Status::NeedInput {
+                break;
+            }
+        }
+        inflater.finish_message().unwrap();
+        assert_eq!(out, message);
+    }
+
+    #[test]
+    fn history_is_kept_or_forgotten_per_message() {
+        let mut keep = Inflater::new(15, true);
+        inflate_all(&mut keep, &HELLO).unwrap();
+        assert_eq!(inflate_all(&mut keep, &HELLO_AGAIN).unwrap(), b"Hello");
+        let mut forget = Inflater::new(15, false);
+        inflate_all(&mut forget, &HELLO).unwrap();
+        let refused = inflate_all(&mut forget, &HELLO_AGAIN);
+        assert_eq!(refused, Err(InflateError::DistanceTooFarBack));
+        forget.reset();
+        assert_eq!(inflate_all(&mut forget, &HELLO).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn input_after_a_final_block_is_ignored() {
+        // RFC 7692 §7.2.3.4: BFINAL set, then a trailing byte, then the tail.
+        let wire = [
+            0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+        ];
+        let mut inflater = Inflater::new(15, true);
+        let mut out = [0u8; 8];
+        let p = inflater.inflate(&wire, &mut out).unwrap();
+        assert_eq!(
+            (p.consumed, p.produced, p.status),
+            (wire.len(), 5, Status::Done)
+        );
+        inflater.finish_message().unwrap();
+        // The next message starts a new block, with the history kept.
+        assert_eq!(inflate_all(&mut inflater, &HELLO_AGAIN).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn a_message_that_ends_inside_a_block_is_refused() {
+        let mut inflater = Inflater::new(15, true);
+        let refused = inflate_all(&mut inflater, &HELLO[..4]);
+        assert_eq!(refused, Err(InflateError::UnexpectedEnd));
+        assert_eq!(inflater.finish_message(), Err(InflateError::UnexpectedEnd));
+    }
+}
