@@ -16,6 +16,13 @@
 //! Each connection draws through an [`Account`], which knows how much it holds, so
 //! that whatever a connection still holds when it ends goes back to the pool.
 //!
+//! A large message's buffer is not kept by its connection once the message has been
+//! delivered (an idle connection holds nothing of the pool), nor freed: it waits as a
+//! *spare* for the next large message, on any connection ([`Share::spare`]). A
+//! stream of 1 MiB messages so reuses a few buffers instead of asking the system for
+//! fresh, zeroed pages each time. Spares are counted in the budget like everything
+//! else, and are the first thing freed when someone needs the room.
+//!
 //! ```
 //! use stdws::budget::{Budget, Refusal};
 //! use std::time::Duration;
@@ -45,11 +52,37 @@ pub struct Budget {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Bytes held by all accounts together.
+    /// Bytes held by all accounts together, and by the spares.
     used: usize,
     /// Bytes held by accounts that have a thread waiting for more. When these are
     /// all the bytes in use, nothing can be given back: waiting is pointless.
     held_by_waiters: usize,
+    /// Buffers of finished large messages, kept for the next ones.
+    spares: Vec<Vec<u8>>,
+}
+
+/// Most spare buffers kept; a larger one than [`SPARE_MAX_LEN`] is freed instead.
+const SPARES: usize = 8;
+
+/// The largest buffer kept as a spare.
+pub const SPARE_MAX_LEN: usize = 2 << 20;
+
+impl State {
+    fn spare_bytes(&self) -> usize {
+        self.spares.iter().map(Vec::len).sum()
+    }
+
+    /// Frees spares until `bytes` more fit under `limit` (or none are left); whether
+    /// they fit.
+    fn make_room(&mut self, bytes: usize, limit: usize) -> bool {
+        while self.used + bytes > limit {
+            let Some(spare) = self.spares.pop() else {
+                return false;
+            };
+            self.used -= spare.len();
+        }
+        true
+    }
 }
 
 /// Why a reservation was refused: the connection should close with 1013.
@@ -90,9 +123,15 @@ impl Budget {
         self.limit
     }
 
-    /// Bytes held now, by all accounts together.
+    /// Bytes held now by all accounts together (spare buffers not included).
     pub fn used(&self) -> usize {
-        self.lock().used
+        let state = self.lock();
+        state.used - state.spare_bytes()
+    }
+
+    /// Bytes kept in spare buffers for the next large messages.
+    pub fn spare_bytes(&self) -> usize {
+        self.lock().spare_bytes()
     }
 
     /// A new account, holding nothing yet: one per connection (or per shared queue).
@@ -139,14 +178,14 @@ impl Account {
             return Err(Refusal::TooLarge);
         }
         let mut state = budget.lock();
-        if state.used + bytes <= budget.limit {
+        if state.make_room(bytes, budget.limit) {
             self.take(&mut state, bytes);
             return Ok(());
         }
         let deadline = Instant::now() + patience;
         self.start_waiting(&mut state);
         let outcome = loop {
-            if state.used + bytes <= budget.limit {
+            if state.make_room(bytes, budget.limit) {
                 break Ok(());
             }
             if state.held_by_waiters == state.used {
@@ -257,6 +296,46 @@ impl Share {
         self.account.release(freed);
     }
 
+    /// A spare buffer for a message about to grow beyond the allowance to `len`
+    /// bytes, if one is kept and the budget covers it: already allocated and
+    /// initialised, so it needs neither fresh pages nor zeroing. Its length is its
+    /// size, at least `len`; what it holds beyond the allowance is now this
+    /// connection's.
+    pub fn spare(&self, len: usize) -> Option<Vec<u8>> {
+        let budget = self.account.budget();
+        let mut state = budget.lock();
+        let at = state.spares.iter().position(|s| s.len() >= len)?;
+        let spare = state.spares.swap_remove(at);
+        // The pool held all of it; the connection holds what is beyond its allowance.
+        state.used -= spare.len();
+        let drawn = self.beyond_allowance(spare.len());
+        self.account.take(&mut state, drawn);
+        Some(spare)
+    }
+
+    /// Takes back a finished message's buffer (of its full length, which the account
+    /// held beyond the allowance): kept as a spare if there is room, freed otherwise.
+    pub fn keep_spare(&self, buffer: Vec<u8>) {
+        let budget = self.account.budget();
+        let held = self.beyond_allowance(buffer.len());
+        let mut state = budget.lock();
+        let bytes = held.min(self.account.held());
+        self.account.0.held.fetch_sub(bytes, Ordering::Relaxed);
+        state.used -= bytes;
+        if self.account.waiting() > 0 {
+            state.held_by_waiters -= bytes;
+        }
+        let keep = state.spares.len() < SPARES
+            && buffer.len() <= SPARE_MAX_LEN
+            && state.used + buffer.len() <= budget.limit;
+        if keep {
+            state.used += buffer.len();
+            state.spares.push(buffer);
+        }
+        drop(state);
+        budget.freed.notify_all();
+    }
+
     fn beyond_allowance(&self, bytes: usize) -> usize {
         bytes.saturating_sub(self.allowance)
     }
@@ -315,6 +394,35 @@ mod tests {
         drop(b);
         assert_eq!(a_waits.join().unwrap(), Ok(()));
         assert_eq!((a.held(), budget.used()), (60, 60));
+    }
+
+    #[test]
+    fn a_finished_buffer_is_kept_as_a_spare_and_freed_when_room_is_needed() {
+        let budget = Budget::new(1000);
+        let share = |account| Share {
+            account,
+            allowance: 100,
+            patience: Duration::ZERO,
+        };
+        let (a, b) = (share(budget.account()), share(budget.account()));
+        a.grow(0, 400).unwrap();
+        assert_eq!(a.account.held(), 300, "beyond the allowance");
+        a.keep_spare(vec![7; 400]);
+        assert_eq!(
+            (a.account.held(), budget.used(), budget.spare_bytes()),
+            (0, 0, 400)
+        );
+        // B reuses it, bytes and all, and holds what is beyond its allowance.
+        let spare = b.spare(300).expect("a spare of 400 bytes");
+        assert_eq!((spare.len(), spare[0]), (400, 7));
+        assert_eq!((b.account.held(), budget.spare_bytes()), (300, 0));
+        b.keep_spare(spare);
+        // A needs 900: the spare is freed to make room, without waiting.
+        a.grow(0, 1000).unwrap();
+        assert_eq!(
+            (a.account.held(), budget.used(), budget.spare_bytes()),
+            (900, 900, 0)
+        );
     }
 
     #[test]

@@ -116,6 +116,7 @@
 //! | an open connection | [`socket`] | [`WebSocket`], [`Reader`], [`Writer`] |
 //! | the echo application | [`mod@echo`] | [`echo()`](crate::echo()), large messages relayed read by read |
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |
+//! | the memory held for peers | [`budget`] | [`budget::Budget`], [`budget::Share`] |
 //! | the client side | [`client`] | [`client::connect`], nonce and masks from [`random`] |
 //! | permessage-deflate (RFC 7692) | [`deflate`] | [`deflate::Inflater`], [`deflate::Compressor`], [`deflate::extension`] |
 //!
@@ -234,7 +235,10 @@
 //!
 //! Every limit is a field of [`Config`] with a safe default: head bytes (16 KiB) and
 //! header count (100), handshake time (10 s), frame (16 MiB) and message (64 MiB)
-//! size, idle and write timeouts, thread stack (128 KiB), and connections (16384).
+//! size, idle and write timeouts, the slowest pace a peer may read at (1 KiB/s),
+//! thread stack (128 KiB), and connections (16384). One limit is for the whole
+//! server: the [`budget`] of memory held for peers (256 MiB), which a connection that
+//! needs more waits for, without reading, before it is closed with 1013.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -330,11 +330,7 @@ impl MessageReader {
                     } else {
                         (self.data.len() * 2).max(FIRST_GROWTH).min(needed)
                     };
-                    if let Some(share) = &self.share {
-                        share.grow(self.data.len(), grown)?;
-                    }
-                    self.data.reserve_exact(grown - self.data.len());
-                    self.data.resize(grown, 0);
+                    grow(&mut self.data, self.data_len, self.share.as_ref(), grown)?;
                 }
                 (&mut self.data, self.data_len)
             };
@@ -390,15 +386,15 @@ impl MessageReader {
         Ok(cut && self.data_len >= piece_size)
     }
 
-    /// Gives back a large message's buffer once it has been delivered: beyond the
-    /// allowance when the pool lent it, beyond [`RETAINED_CAPACITY`] otherwise.
+    /// Gives back a large message's buffer once it has been delivered: with a
+    /// budget, everything beyond the allowance (kept as a spare for the next large
+    /// message, on any connection); without one, anything beyond
+    /// [`RETAINED_CAPACITY`].
     fn shrink_after_message(&mut self) {
         let held = self.data.len();
         match &self.share {
             Some(share) if held > share.allowance => {
-                self.data.truncate(share.allowance);
-                self.data.shrink_to_fit();
-                share.shrink(held, share.allowance);
+                share.keep_spare(std::mem::take(&mut self.data));
             }
             None if held > RETAINED_CAPACITY => self.data = Vec::new(),
             _ => {}
@@ -413,6 +409,26 @@ impl MessageReader {
             _ => MessageRef::Close(parse_close_payload(payload)?),
         })
     }
+}
+
+/// Grows a message buffer holding `used` bytes to `len` bytes. Beyond the allowance,
+/// with a budget: a spare buffer of a finished message if one is kept (no fresh
+/// pages, no zeroing), else the budget's bytes for the growth, waiting for them if
+/// need be.
+fn grow(data: &mut Vec<u8>, used: usize, share: Option<&Share>, len: usize) -> Result<()> {
+    if let Some(share) = share {
+        if data.len() <= share.allowance && len > share.allowance {
+            if let Some(mut spare) = share.spare(len) {
+                spare[..used].copy_from_slice(&data[..used]);
+                *data = spare;
+                return Ok(());
+            }
+        }
+        share.grow(data.len(), len)?;
+    }
+    data.reserve_exact(len - data.len());
+    data.resize(len, 0);
+    Ok(())
 }
 
 /// A close frame's payload: empty, or a 2-byte code and a UTF-8 reason (§5.5.1).
