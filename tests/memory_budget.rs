@@ -260,3 +260,39 @@ fn assert_still_serving_program(addr: SocketAddr) {
     let mut s = open_rfc(addr, "/again");
     assert_eq!(read_frame(&mut s), (true, 0x1, b"first".to_vec()));
 }
+
+#[test]
+fn a_relay_the_budget_cannot_queue_finishes_its_frame_then_closes_with_1013() {
+    // 1.5 MiB: room for the echo's 1 MiB piece buffer, not for the queue of a
+    // stalled piece as well.
+    let server = echo_server(stdws::Config {
+        memory_budget: 3 * MIB / 2,
+        memory_wait: Duration::from_millis(500),
+        ..stdws::Config::default()
+    });
+    let mut s = open_rfc(server.local_addr(), "/stalled");
+    let mut sending = s.try_clone().unwrap();
+    let (first, rest) = (fragment(0x2, true), fragment(0x2, false));
+    // Sends without reading, until the server stops taking its bytes.
+    let sender = thread::spawn(move || {
+        sending
+            .set_write_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut sent = 0;
+        while sent < 64
+            && sending
+                .write_all(if sent == 0 { &first } else { &rest })
+                .is_ok()
+        {
+            sent += 1;
+        }
+        sent
+    });
+    thread::sleep(Duration::from_secs(1));
+    // Now read: the echoed fragments, whole, then the close.
+    let code = close_code_after_echoes(&mut s, Duration::from_secs(10));
+    let sent = sender.join().unwrap();
+    eprintln!("stalled relay without budget: {sent} fragments sent, closed with {code:?}");
+    assert_eq!(code, Some(1013));
+    assert_still_serving(server.local_addr());
+}

@@ -7,7 +7,7 @@ use crate::handshake::{self, HandshakeError};
 use crate::http::{Head, Response};
 use crate::message::CloseCode;
 use crate::message_reader::Role;
-use crate::socket::{close_if_open, WebSocket};
+use crate::socket::{close_if_open, WebSocket, OVERLOADED};
 use crate::tap::Tap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -121,9 +121,10 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         Ok(Ok(())) => (Some(CloseCode::NORMAL), String::new()),
         Ok(Err(e)) => match e.downcast_ref::<Error>() {
             // The peer broke the protocol (already answered) or the connection is gone.
-            Some(Error::Protocol(_) | Error::Closed | Error::Io(_) | Error::Overloaded(_)) => {
-                (None, e.to_string())
-            }
+            Some(Error::Protocol(_) | Error::Closed | Error::Io(_)) => (None, e.to_string()),
+            // Answered with 1013 already if the reader was refused; not yet if a
+            // write was (the stream is on a frame boundary then).
+            Some(Error::Overloaded(_)) => (Some(CloseCode::TRY_AGAIN_LATER), e.to_string()),
             _ => (
                 Some(CloseCode::INTERNAL_ERROR),
                 format!("handler error: {e}"),
@@ -135,10 +136,10 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         ),
     };
     if let Some(code) = code {
-        let reason_on_wire = if code == CloseCode::INTERNAL_ERROR {
-            "internal error"
-        } else {
-            ""
+        let reason_on_wire = match code {
+            CloseCode::INTERNAL_ERROR => "internal error",
+            CloseCode::TRY_AGAIN_LATER => OVERLOADED,
+            _ => "",
         };
         let _ = close_if_open(
             &mut stream.clone(),

@@ -97,7 +97,7 @@ pub(super) enum Answer<'a> {
 pub(super) const NO_ANSWER_TO_PING: &str = "no answer to ping";
 
 /// The reason sent with 1013 when the memory budget refused.
-pub(super) const OVERLOADED: &str = "server memory budget exhausted; try again later";
+pub(crate) const OVERLOADED: &str = "server memory budget exhausted; try again later";
 
 /// The automatic answer to the outcome of a read, if any.
 pub(super) fn answer_for<'a>(

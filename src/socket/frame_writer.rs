@@ -212,7 +212,15 @@ impl FrameWriter {
         }
         let owed_len = bufs.iter().map(|b| b.len()).sum();
         if let Some(share) = &self.share {
-            share.grow(self.drawn, owed_len)?;
+            if let Err(refusal) = share.grow(self.drawn, owed_len) {
+                // No room to queue the rest: finish the frame the slow way, at the
+                // pace of any blocking send, so that the stream ends on a frame
+                // boundary and the 1013 that follows can be read.
+                self.stalled = false;
+                write_all_vectored(&mut self.paced(w), bufs)?;
+                self.written();
+                return Err(refusal.into());
+            }
             self.drawn = owed_len.max(self.drawn);
         }
         let mut owed = Vec::with_capacity(owed_len);

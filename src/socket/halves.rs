@@ -65,6 +65,9 @@ impl<S: Read + Write> Reader<S> {
             ping: |_: &mut S| writer.with(|f, s| f.keepalive_ping(s)),
         };
         let result = self.codec.read_part(&mut watched, &self.close, piece_size);
+        if let Ok(Part::Message(MessageRef::Pong(_))) = &result {
+            self.keepalive.pong();
+        }
         let answer = match &result {
             Ok(Part::Message(m)) => answer_for(&Ok(*m), &self.keepalive),
             Ok(Part::Piece(_)) => None,

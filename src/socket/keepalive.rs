@@ -1,21 +1,63 @@
 //! Keepalive (RFC 6455 §5.5.2): a ping after an interval of silence, and the end of a
 //! peer that stays silent for a second interval.
+//!
+//! A ping joins the back of the queue: a peer still reading megabytes we sent before
+//! it reaches the ping only once it has read them, and a slow but honest link (a
+//! phone taking 20 KiB/s) can need far longer than an interval for that. So when a
+//! pace is known ([`Keepalive::patience`]), the wait for an answer grows by the time
+//! the bytes that may still be unread would take at that pace (at most
+//! [`MAX_EXTRA_WAIT`]): everything sent before the ping since the last pong, since a
+//! pong proves the peer read all that came before its ping. A peer that takes
+//! nothing at all meanwhile is found by the pace rule on our writes, not here.
 
 use crate::error::{Error, Result};
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The longest a keepalive waits, beyond its second interval, for a peer that may
+/// still be reading what was sent before the ping.
+pub const MAX_EXTRA_WAIT: Duration = Duration::from_secs(300);
 
 /// Keepalive (RFC 6455 §5.5.2: a ping "may serve as a keepalive"), driven by the
 /// stream's read timeout, which is the ping interval. It is off unless turned on, so a
 /// plain read timeout still fails the read.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Keepalive {
     pub(super) enabled: bool,
     /// A ping went out (or, on hixie-76, which has no ping, an interval passed) and
     /// nothing at all has arrived since.
     pub(super) unanswered: bool,
+    /// Bytes the writer has handed to the stream, ever (shared with the writer).
+    pub(super) written: Arc<AtomicU64>,
+    /// `written` when the last keepalive ping went out.
+    pub(super) written_at_ping: u64,
+    /// `written` up to which the peer has proved it read, by answering a ping.
+    pub(super) acknowledged: u64,
+    /// The slowest honest pace, in bytes per second, when one is set.
+    pub(super) patience: Option<u64>,
+    /// When the unanswered ping went out.
+    pub(super) pinged_at: Option<Instant>,
 }
 
 impl Keepalive {
+    /// Whether the peer may still be reading what was sent before the ping: the
+    /// silence so far is shorter than those bytes take at the slowest honest pace.
+    /// A pong arrived: the peer has read everything sent before our last ping.
+    pub(super) fn pong(&mut self) {
+        self.acknowledged = self.written_at_ping;
+    }
+
+    fn may_still_be_reading(&self) -> bool {
+        let (Some(rate), Some(pinged_at)) = (self.patience, self.pinged_at) else {
+            return false;
+        };
+        let queued = self.written_at_ping.saturating_sub(self.acknowledged);
+        let needed = Duration::from_secs(queued / rate.max(1)).min(MAX_EXTRA_WAIT);
+        pinged_at.elapsed() < needed
+    }
+
     /// Whether a read failed because the peer stayed silent after the ping: the
     /// connection is then closed with 1001, if a close frame can still be written.
     pub(super) fn gave_up(&self, e: &Error) -> bool {
@@ -45,6 +87,9 @@ impl<R: Read + ?Sized, P: FnMut(&mut R) -> Result<()>> Read for Watched<'_, R, P
                     return Ok(n);
                 }
                 Err(e) if self.keepalive.enabled && is_timeout(&e) => {
+                    if self.keepalive.unanswered && self.keepalive.may_still_be_reading() {
+                        continue;
+                    }
                     if self.keepalive.unanswered {
                         return Err(io::Error::new(
                             io::ErrorKind::TimedOut,
@@ -52,6 +97,8 @@ impl<R: Read + ?Sized, P: FnMut(&mut R) -> Result<()>> Read for Watched<'_, R, P
                         ));
                     }
                     self.keepalive.unanswered = true;
+                    self.keepalive.pinged_at = Some(Instant::now());
+                    self.keepalive.written_at_ping = self.keepalive.written.load(Ordering::Relaxed);
                     match (self.ping)(self.stream) {
                         Ok(()) | Err(Error::Closed) => {}
                         Err(Error::Io(e)) => return Err(e),

@@ -28,6 +28,7 @@ mod pace;
 mod stream;
 
 pub use close_state::CloseState;
+pub(crate) use codec::OVERLOADED;
 pub(crate) use frame_writer::close_if_open;
 pub use frame_writer::Relayed;
 pub use halves::{Reader, Writer};
@@ -85,12 +86,17 @@ impl<S: Read + Write> WebSocket<S> {
         leftover: &[u8],
     ) -> WebSocket<S> {
         let close = Arc::new(CloseState::default());
+        let writer = FrameWriter::new(variant, role, close.clone());
+        let keepalive = Keepalive {
+            written: writer.meter.written.clone(),
+            ..Keepalive::default()
+        };
         WebSocket {
             stream,
             codec: Codec::new(variant, role, limits, leftover),
-            writer: FrameWriter::new(variant, role, close.clone()),
+            writer,
             close,
-            keepalive: Keepalive::default(),
+            keepalive,
         }
     }
 
@@ -108,6 +114,9 @@ impl<S: Read + Write> WebSocket<S> {
             ping: |s: &mut S| writer.keepalive_ping(s),
         };
         let result = self.codec.read(&mut watched, &self.close);
+        if let Ok(MessageRef::Pong(_)) = &result {
+            self.keepalive.pong();
+        }
         if let Some(answer) = answer_for(&result, &self.keepalive) {
             let sent = self.writer.answer(&mut self.stream, answer);
             if let (Ok(_), Err(e)) = (&result, sent) {
@@ -173,8 +182,13 @@ impl<S: Read + Write> WebSocket<S> {
     /// with no byte taken, so set the stream's write timeout to a slice of the window
     /// ([`WRITE_SLICE`]): the server does. None (the default) fails at the stream's
     /// own write timeout.
+    ///
+    /// The pace also makes keepalive patient: a ping waits behind whatever was sent
+    /// before it, so a peer is given, beyond the second interval, the time those
+    /// bytes take at `pace.min_rate` (at most 5 minutes) to answer.
     pub fn set_send_pace(&mut self, pace: Option<SendPace>) {
         self.writer.meter.pace = pace;
+        self.keepalive.patience = pace.map(|p| p.min_rate);
     }
 
     /// The close frames exchanged so far.

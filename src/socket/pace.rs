@@ -19,6 +19,8 @@
 
 use super::keepalive::is_timeout;
 use std::io::{self, IoSlice, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A write that returns sooner than this did not wait for the peer.
@@ -42,6 +44,9 @@ pub struct SendPace {
 #[derive(Debug, Default)]
 pub(super) struct PaceMeter {
     pub(super) pace: Option<SendPace>,
+    /// Bytes handed to the stream, ever: keepalive's measure of what the peer still
+    /// has to read before it reaches a ping.
+    pub(super) written: Arc<AtomicU64>,
     blocked: Duration,
     moved: u64,
     /// Time since the last byte was taken, counted over timed-out writes.
@@ -93,7 +98,9 @@ pub(super) struct Paced<'a, W: ?Sized> {
 impl<W: Write + ?Sized> Paced<'_, W> {
     fn timed(&mut self, mut write: impl FnMut(&mut W) -> io::Result<usize>) -> io::Result<usize> {
         let Some(pace) = self.meter.pace else {
-            return write(self.stream);
+            let n = write(self.stream)?;
+            self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
+            return Ok(n);
         };
         loop {
             let started = Instant::now();
@@ -101,6 +108,7 @@ impl<W: Write + ?Sized> Paced<'_, W> {
             let took = started.elapsed();
             match result {
                 Ok(n) => {
+                    self.meter.written.fetch_add(n as u64, Ordering::Relaxed);
                     self.meter.stalled = Duration::ZERO;
                     self.meter.record(took, n)?;
                     return Ok(n);
