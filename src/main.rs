@@ -1,6 +1,6 @@
 //! `stdws`: the command-line server. Echo by default; `--broadcast` relays between
 //! the clients on a path; a PROGRAM after the flags is run per connection; `--explain`
-//! teaches the handshakes. `--help` lists every flag.
+//! teaches the handshakes; `--connect URL` is a client. `--help` lists every flag.
 //!
 //! On Unix, SIGINT and SIGTERM stop the server cleanly ([`cli::stop`]).
 
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Action::Connect(url) => cli::connect::run(&args, url),
         Action::Serve => serve(&args),
     }
 }

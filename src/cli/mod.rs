@@ -1,6 +1,6 @@
 //! The `stdws` binary's pieces: arguments, the log, the built-in page, and the apps
-//! each mode runs (exec, broadcast, static files), plus `--trace` output, stopping on
-//! signals, and the one way they start helper threads.
+//! each mode runs (exec, broadcast, static files), the client (`--connect`), plus
+//! `--trace` output, stopping on signals, and the one way they start helper threads.
 //!
 //! [`unix`] is the binary's only module with `unsafe` (the crate root denies it
 //! everywhere else): signal handlers and process-group kills, which std lacks.
@@ -9,6 +9,7 @@ pub mod args;
 pub mod broadcast;
 pub mod cgi_env;
 pub mod closing;
+pub mod connect;
 pub mod exec;
 pub mod json;
 pub mod log;
