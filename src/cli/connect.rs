@@ -211,7 +211,7 @@ fn receive(mut reader: stdws::Reader<SharedTcpStream>, hex: bool) -> Result<(), 
                 .write_all(t.as_bytes())
                 .and_then(|()| out.write_all(b"\n")),
             Ok(MessageRef::Binary(b)) if hex => out
-                .write_all(hex_line(b).as_bytes())
+                .write_all(super::hex(b).as_bytes())
                 .and_then(|()| out.write_all(b"\n")),
             Ok(MessageRef::Binary(b)) => out.write_all(b),
             Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => Ok(()),
@@ -237,17 +237,6 @@ fn receive(mut reader: stdws::Reader<SharedTcpStream>, hex: bool) -> Result<(), 
     }
 }
 
-/// Bytes as lower-case hex, two digits each.
-fn hex_line(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
 /// The request about to be sent, and how the answer it calls for is derived.
 fn trace_opening(opening: &Opening) {
     for line in opening.head.lines().filter(|l| !l.is_empty()) {
@@ -257,7 +246,7 @@ fn trace_opening(opening: &Opening) {
         Expected::Accept { nonce, key, .. } => {
             write_line(format_args!(
                 "trace nonce: 16 random bytes {}, sent as Sec-WebSocket-Key {key}",
-                hex_line(nonce)
+                super::hex(nonce)
             ));
             stdws::explain::rfc6455(key)
         }
@@ -290,12 +279,4 @@ fn trace_answer(response: &stdws::http::ResponseHead) {
 
 fn trace_frame(event: &FrameEvent) {
     write_line(format_args!("trace frame {event}"));
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hex_lines() {
-        assert_eq!(super::hex_line(&[0, 0xAB, 0x10]), "00ab10");
-    }
 }
