@@ -119,6 +119,25 @@ fn replies_that_come_after_stdin_ended_are_still_printed() {
 }
 
 #[test]
+fn a_slow_program_s_replies_are_not_cut_off_by_the_close() {
+    // stdws's exec mode answers a close at once and ends the program, as it may
+    // (RFC 6455 §5.5.1): the client must not close while replies are still coming.
+    let server = Stdws::start(&[
+        "--",
+        "sh",
+        "-c",
+        "while read l; do sleep 0.1; echo \"got $l\"; done",
+    ]);
+    let token = unique();
+    let input: String = (0..5).map(|i| format!("{i} {token}\n")).collect();
+    let url = format!("ws://{}/", server.addr);
+    let (code, out, err) = client(&["-c", &url, "--lingerms", "1500"], input.as_bytes());
+    assert_eq!((code, err.as_str()), (0, ""));
+    let expected: String = (0..5).map(|i| format!("got {i} {token}\n")).collect();
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
+
+#[test]
 fn binary_stdin_round_trips_as_bytes_or_hex() {
     let server = Stdws::start(&[]);
     let url = format!("ws://{}/bin", server.addr);

@@ -52,6 +52,9 @@ pub struct Args {
     pub hixie76: bool,
     /// `--connect`: extra header fields for the upgrade request (`-H`).
     pub headers: Vec<(String, String)>,
+    /// `--connect`: once stdin has ended and the server has read it all, how long
+    /// the server must stay silent before the client closes, in ms.
+    pub linger_ms: u64,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
 }
@@ -112,6 +115,7 @@ impl Default for Args {
             hex: false,
             hixie76: false,
             headers: Vec::new(),
+            linger_ms: 250,
             verbosity: 1,
         }
     }
@@ -198,10 +202,13 @@ client (-c, --connect URL):
   --origin ORIGIN        the Origin header to send
   -H, --header 'N: V'    an extra header field (repeatable)
   --hixie76              speak the 2010 draft (hixie-76) instead of RFC 6455
+  --lingerms MS          when stdin ends: once the server has read everything
+                         (a ping answered), wait until it has sent nothing for
+                         MS, then close (default {linger_ms})
   --trace                print the request, the nonce, the accept expected and
                          received, and one line per frame with its masking key
-  When stdin ends: close 1000, print what still arrives, exit 0 once the
-  server's close arrives (1 with a reason otherwise, 2 for a bad command line).
+  Then close 1000 and print what still arrives; exit 0 once the server's close
+  arrives (1 with a reason otherwise, 2 for a bad command line).
 
 teaching and logs:
   --trace                print each handshake's derivation and one line per frame
@@ -223,6 +230,7 @@ teaching and logs:
         grace_ms = d.grace_ms,
         pass_env = d.pass_env.join(","),
         queue = super::broadcast::DEFAULT_QUEUE,
+        linger_ms = d.linger_ms,
     )
 }
 
@@ -317,6 +325,7 @@ where
             "--gracems" => args.grace_ms = number(&flag, &value()?)?,
             "--passenv" => args.pass_env = list(&value()?),
             "--connect" | "-c" => args.action = Action::Connect(value()?),
+            "--lingerms" => args.linger_ms = number(&flag, &value()?)?,
             "--header" | "-H" => {
                 let field = value()?;
                 let Some((name, v)) = field.split_once(':') else {
@@ -383,9 +392,9 @@ where
     if let Action::Connect(_) = args.action {
         return connect_checks(args);
     }
-    if args.hex || args.hixie76 || !args.headers.is_empty() {
+    if args.hex || args.hixie76 || !args.headers.is_empty() || args.linger_ms != 250 {
         return Err(UsageError(
-            "--hex, --hixie76 and -H apply to --connect only".into(),
+            "--hex, --hixie76, -H and --lingerms apply to --connect only".into(),
         ));
     }
     if args.binary && !matches!(args.mode, Mode::Exec { .. }) {
@@ -517,6 +526,7 @@ mod tests {
             &["--gracems", "-1"],
             &["--hex"],
             &["-H", "X: y"],
+            &["--lingerms", "5"],
             &["-c", "ws://h/", "--broadcast"],
             &["-c", "ws://h/", "cat"],
             &["-c", "ws://h/", "--binary", "--hixie76"],

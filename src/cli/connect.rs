@@ -2,11 +2,17 @@
 //!
 //! Each line of stdin is sent as a text message (`--binary`: each read of stdin as a
 //! binary message); each message received is written to stdout, text as a line,
-//! binary as its bytes (or as a line of hex with `--hex`). When stdin ends the client
-//! sends close 1000 and keeps printing until the server's close arrives, so replies
-//! still in flight are never lost (RFC 6455 §7.1.2: after sending a close, an
-//! endpoint still reads until the other close). A server that closes first is
-//! answered by the library, and the client ends too.
+//! binary as its bytes (or as a line of hex with `--hex`). A server that closes
+//! first is answered by the library, and the client ends too.
+//!
+//! When stdin ends, the replies still to come must not be lost. Sending close at
+//! once is not enough: a server answers a close "as soon as practical" (RFC 6455
+//! §5.5.1) and sends no data after it, so many (Python `websockets`, stdws's own
+//! exec mode) drop every reply their application had not yet written. So the
+//! client first makes sure the server has read all it sent: a ping, whose pong
+//! comes only once everything before it was read (hixie-76 has no ping). Then it
+//! waits until nothing has arrived for `--lingerms`, sends close 1000, and keeps
+//! printing until the server's close arrives (§7.1.2).
 //!
 //! Exit status: 0 after a clean close (both close frames exchanged, the server's
 //! code 1000 or none); 1 with a one-line reason for anything else, including a
@@ -23,27 +29,80 @@ use std::io::{self, BufRead, Read, Write};
 use std::net::Shutdown;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use stdws::client::{self, ClientOptions, Expected, Opening, Url};
 use stdws::tap::{FrameEvent, Tap};
 use stdws::{
     CloseCode, Error, Limits, MessageRef, Role, SharedTcpStream, Variant, WebSocket, Writer,
 };
 
-/// How long the server gets to answer our close before the client gives up.
+/// How long the server gets to answer our close before the client gives up, and
+/// our ping at the end of input before the client closes anyway.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// How long connecting and the server's answer may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the stdin side ended with, for the exit status.
+/// What the stdin side ended with, for the exit status, and what the receiving side
+/// has heard, for the moment to close.
 #[derive(Default)]
 struct Sending {
     /// A reason the session failed on our side (stdin not UTF-8, stdin unreadable).
     failure: Mutex<Option<String>>,
     /// Our close went and no answer came in [`CLOSE_WAIT`].
     gave_up: AtomicBool,
+    heard: Mutex<Heard>,
+    news: Condvar,
+}
+
+/// When a message last arrived, and how many pongs have.
+#[derive(Default)]
+struct Heard {
+    last: Option<Instant>,
+    pongs: u32,
+}
+
+impl Sending {
+    fn heard(&self) -> MutexGuard<'_, Heard> {
+        self.heard.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The receiving side got a message (or a pong).
+    fn arrived(&self, pong: bool) {
+        let mut heard = self.heard();
+        heard.last = Some(Instant::now());
+        heard.pongs += u32::from(pong);
+        self.news.notify_all();
+    }
+
+    /// Waits until the server has read everything sent (RFC 6455: the pong to a
+    /// ping sent now; at most [`CLOSE_WAIT`]) and then sent nothing for `quiet`.
+    fn settle(&self, writer: &Writer<SharedTcpStream>, quiet: Duration) {
+        let wait = |heard, left| {
+            let woken = self.news.wait_timeout(heard, left);
+            woken.map_or_else(|p| p.into_inner().0, |(heard, _)| heard)
+        };
+        let mut heard = self.heard();
+        if writer.variant() == Variant::Rfc6455 {
+            let before = heard.pongs;
+            drop(heard);
+            let _ = writer.send_ref(MessageRef::Ping(b"stdws: end of input"));
+            heard = self.heard();
+            let until = Instant::now() + CLOSE_WAIT;
+            while heard.pongs == before && Instant::now() < until {
+                heard = wait(heard, until.saturating_duration_since(Instant::now()));
+            }
+        }
+        let mut since = Instant::now();
+        loop {
+            since = heard.last.map_or(since, |last| last.max(since));
+            match quiet.checked_sub(since.elapsed()) {
+                Some(left) if !left.is_zero() => heard = wait(heard, left),
+                _ => return,
+            }
+        }
+    }
 }
 
 /// Runs the client for `url`; the exit status as the module docs say.
@@ -123,8 +182,10 @@ pub fn run(args: &Args, url: &str) -> ExitCode {
     let sending = Arc::new(Sending::default());
     let job = {
         let (sending, binary) = (sending.clone(), args.binary);
+        let quiet = Duration::from_millis(args.linger_ms);
         Box::new(move || {
             send_stdin(&writer, binary, &sending);
+            sending.settle(&writer, quiet);
             let _ = writer.close(CloseCode::NORMAL, "");
             // Until the server's close arrives, or for CLOSE_WAIT: then the reader is
             // ended, since the process exits as soon as it returns.
@@ -136,7 +197,7 @@ pub fn run(args: &Args, url: &str) -> ExitCode {
     if let Err(e) = super::spawn_named("stdws-stdin", job) {
         return fail(format_args!("cannot start the stdin thread: {e}"));
     }
-    match receive(reader, args.hex) {
+    match receive(reader, args.hex, &sending) {
         Err(why) if sending.gave_up.load(Ordering::Acquire) => fail(format_args!(
             "no close from the server within {} s ({why})",
             CLOSE_WAIT.as_secs()
@@ -202,7 +263,11 @@ fn send_stdin(writer: &Writer<SharedTcpStream>, binary: bool, sending: &Sending)
 
 /// Prints every message until the server's close: `Ok` for a clean close, the
 /// reason otherwise.
-fn receive(mut reader: stdws::Reader<SharedTcpStream>, hex: bool) -> Result<(), String> {
+fn receive(
+    mut reader: stdws::Reader<SharedTcpStream>,
+    hex: bool,
+    sending: &Sending,
+) -> Result<(), String> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     loop {
@@ -214,7 +279,11 @@ fn receive(mut reader: stdws::Reader<SharedTcpStream>, hex: bool) -> Result<(), 
                 .write_all(super::hex(b).as_bytes())
                 .and_then(|()| out.write_all(b"\n")),
             Ok(MessageRef::Binary(b)) => out.write_all(b),
-            Ok(MessageRef::Ping(_) | MessageRef::Pong(_)) => Ok(()),
+            Ok(MessageRef::Ping(_)) => Ok(()),
+            Ok(MessageRef::Pong(_)) => {
+                sending.arrived(true);
+                Ok(())
+            }
             Ok(MessageRef::Close(None)) => return Ok(()),
             Ok(MessageRef::Close(Some((code, reason)))) => {
                 return if code == CloseCode::NORMAL {
@@ -234,6 +303,7 @@ fn receive(mut reader: stdws::Reader<SharedTcpStream>, hex: bool) -> Result<(), 
         if let Err(e) = written.and_then(|()| out.flush()) {
             return Err(format!("cannot write to stdout: {e}"));
         }
+        sending.arrived(false);
     }
 }
 
