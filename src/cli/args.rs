@@ -115,7 +115,7 @@ impl Default for Args {
             hex: false,
             hixie76: false,
             headers: Vec::new(),
-            linger_ms: 250,
+            linger_ms: 500,
             verbosity: 1,
         }
     }
@@ -392,7 +392,11 @@ where
     if let Action::Connect(_) = args.action {
         return connect_checks(args);
     }
-    if args.hex || args.hixie76 || !args.headers.is_empty() || args.linger_ms != 250 {
+    if args.hex
+        || args.hixie76
+        || !args.headers.is_empty()
+        || args.linger_ms != Args::default().linger_ms
+    {
         return Err(UsageError(
             "--hex, --hixie76, -H and --lingerms apply to --connect only".into(),
         ));
