@@ -116,7 +116,8 @@
 //! | an open connection | [`socket`] | [`WebSocket`], [`Reader`], [`Writer`] |
 //! | the echo application | [`mod@echo`] | [`echo()`](crate::echo()), large messages relayed read by read |
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |
-//! | the client side | [`client`] | [`client::connect`], nonce and masks from [`random`] |
+//! | the client side | [`client`] | [`client::connect`], [`client::Opening`] (the handshake step by step), nonce and masks from [`random`] |
+//! | watching frames pass | [`tap`] | [`tap::FrameEvent`]: `--trace` and the `stdws` inspector page |
 //!
 //! Everything but [`server`] and [`client::connect`] works on any `Read + Write`, so
 //! the protocol can be driven from memory in tests, or over a stream the embedder

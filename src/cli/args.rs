@@ -174,7 +174,7 @@ policy:
 plain HTTP:
   --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a
                          directory, 403 for any way out of DIR (default: the
-                         built-in page at /)
+                         inspector page at /; it stays at {inspector})
 
 broadcast mode:
   --broadcast            each message goes to every other client on the same path;
@@ -231,6 +231,7 @@ teaching and logs:
         pass_env = d.pass_env.join(","),
         queue = super::broadcast::DEFAULT_QUEUE,
         linger_ms = d.linger_ms,
+        inspector = super::inspect::PAGE_PATH,
     )
 }
 
