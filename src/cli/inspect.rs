@@ -82,13 +82,13 @@ pub struct Inspector {
 /// loan ends when this is dropped.
 pub struct Attached<'a> {
     inspector: &'a Inspector,
-    peer: SocketAddr,
+    token: String,
 }
 
 impl Drop for Attached<'_> {
     fn drop(&mut self) {
         let mut sessions = self.inspector.lock();
-        if let Some(s) = sessions.iter_mut().find(|s| s.subject == Some(self.peer)) {
+        if let Some(s) = sessions.iter_mut().find(|s| s.token == self.token) {
             s.writer = None;
         }
     }
@@ -131,11 +131,7 @@ impl Inspector {
     /// handshake now and every frame from here on to that token's page. `None` for
     /// every other connection, which then runs untapped.
     pub fn tap_for(&self, request: &Request) -> Option<Arc<FrameCallback>> {
-        let token = request
-            .head
-            .query()
-            .split('&')
-            .find_map(|p| p.strip_prefix(TOKEN_PARAMETER))?;
+        let token = presented(request)?;
         let peer = request.peer?;
         let report = {
             let mut sessions = self.lock();
@@ -154,18 +150,23 @@ impl Inspector {
     /// Lends the subject connection's writer to its page (for the ping), if the
     /// connection is being inspected.
     pub fn attach(&self, request: &Request, writer: &SubjectWriter) -> Option<Attached<'_>> {
-        if !request.head.query().contains(TOKEN_PARAMETER) {
-            return None;
-        }
+        let token = presented(request)?;
         let peer = request.peer?;
         let mut sessions = self.lock();
-        let session = sessions.iter_mut().find(|s| s.subject == Some(peer))?;
+        let session = sessions
+            .iter_mut()
+            .find(|s| s.token == token && s.subject == Some(peer))?;
         session.writer = Some(writer.clone());
         Some(Attached {
             inspector: self,
-            peer,
+            token: token.to_string(),
         })
     }
+}
+
+/// The token a connection presents in its query, if any.
+fn presented(request: &Request) -> Option<&str> {
+    (request.head.query().split('&')).find_map(|p| p.strip_prefix(TOKEN_PARAMETER))
 }
 
 /// `{"type":"handshake",...}`: the request head as received, the derivation, the
