@@ -9,6 +9,14 @@
 #   npm websocket-driver  hixie-76: stdws's challenge compared with the driver's own on
 #                         thousands of random keys, and stdws's hixie-76 client talking
 #                         to a websocket-driver echo server
+#   the inspector page    Chromium loads it in echo, broadcast and exec mode and checks
+#                         what it shows against the wire (interop/inspector.js); the
+#                         echo run saves its screenshot (UPDATE_SCREENSHOT=1 copies it
+#                         to docs/inspector.png, which the README shows)
+#   stdws --connect       the client on the command line against the Python websockets,
+#                         Node ws and websocket-driver hixie-76 echo servers: unique
+#                         lines and bytes, stdin ending long before the replies, a
+#                         refused handshake, exit statuses
 #
 # The examples (echo_server, chat, own_stream) are run and checked from Python too.
 # (tungstenite runs inside `cargo test`: tests/tungstenite_interop.rs.)
@@ -104,6 +112,98 @@ hixie_client() {
   grep -q '^open hixie-76 ' "$log" && grep -q '^close$' "$log"
 }
 check "stdws hixie-76 client -> websocket-driver hixie-76 echo server" hixie_client
+
+# ---------------------------------------------------------------- the inspector page
+# inspector MODE [ARGS...]: a stdws of its own in MODE, its page driven by Chromium.
+inspector() {
+  local mode=$1 port pid ok=0 shot=()
+  shift
+  port=$(free_port)
+  "$BIN/stdws" --port "$port" "$@" 2>"$WORK/inspector-$mode.log" &
+  pid=$!
+  PIDS+=($pid)
+  [ "$mode" = echo ] && shot=("$WORK/inspector.png")
+  if wait_for_port "$port" "$pid"; then
+    node "$INTEROP/inspector.js" "http://127.0.0.1:$port/" "$mode" "${shot[@]}" || ok=1
+  else
+    cat "$WORK/inspector-$mode.log"
+    ok=1
+  fi
+  kill "$pid" 2>/dev/null || true
+  return $ok
+}
+check "inspector page in chromium, echo mode" inspector echo
+check "inspector page in chromium, broadcast mode" inspector broadcast --broadcast
+check "inspector page in chromium, exec mode" inspector exec -- cat
+if [ "${UPDATE_SCREENSHOT:-0}" = 1 ] && [ -f "$WORK/inspector.png" ]; then
+  cp "$WORK/inspector.png" "$ROOT/docs/inspector.png"
+  echo "docs/inspector.png updated"
+fi
+
+# ---------------------------------------------------------------- stdws as a client
+# start_peer NAME CMD...: starts a server that prints "listening PORT"; sets PEER.
+start_peer() {
+  local log=$WORK/$1.log i
+  shift
+  "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  PEER=
+  for i in $(seq 200); do
+    PEER=$(sed -n 's/^listening //p' "$log")
+    [ -n "$PEER" ] && return 0
+    sleep 0.1
+  done
+  cat "$log"
+  return 1
+}
+
+# client_checks BASE_URL [--hixie76]: `stdws --connect` against an echo server that
+# serves /slow (each echo 200 ms late) and refuses /refuse with 403, as
+# interop/websockets_server.py and ws-server.js do; hixie-76 gets the lines only.
+client_checks() {
+  local base=$1 flags=("${@:2}") token="client-$$-$RANDOM$RANDOM" code
+  local in=$WORK/client.in out=$WORK/client.out err=$WORK/client.err
+  for i in $(seq 300); do echo "line $i ünïcode ✓ $token"; done >"$in"
+  # stdin is a file: it ends at once, long before the replies.
+  timeout 60 "$BIN/stdws" -c "$base/lines" "${flags[@]}" <"$in" >"$out" 2>"$err" ||
+    { echo "lines: exit $?: $(cat "$err")"; return 1; }
+  cmp -s "$in" "$out" || { echo "lines came back different"; return 1; }
+  echo "  ok   300 unique lines echoed in order, exit 0"
+  [ "${flags[0]:-}" = --hixie76 ] && return 0
+
+  printf 'late one %s
+late two %s
+' "$token" "$token" >"$in"
+  timeout 60 "$BIN/stdws" -c "$base/slow" <"$in" >"$out" 2>"$err" ||
+    { echo "slow: exit $?: $(cat "$err")"; return 1; }
+  cmp -s "$in" "$out" || { echo "late replies lost: $(cat "$out")"; return 1; }
+  echo "  ok   replies 200 ms after stdin ended are printed, exit 0"
+
+  { printf '%s' "$token"; head -c 300000 /dev/urandom; } >"$in"
+  timeout 60 "$BIN/stdws" -c "$base/bytes" --binary <"$in" >"$out" 2>"$err" ||
+    { echo "binary: exit $?: $(cat "$err")"; return 1; }
+  cmp -s "$in" "$out" || { echo "binary came back different"; return 1; }
+  echo "  ok   300 KB of random bytes echoed as binary messages, exit 0"
+
+  code=0
+  timeout 60 "$BIN/stdws" -c "$base/refuse" </dev/null >"$out" 2>"$err" || code=$?
+  [ "$code" = 1 ] && grep -q '^stdws: handshake refused: HTTP/1.1 403 ' "$err" && [ ! -s "$out" ] ||
+    { echo "refusal: exit $code: $(cat "$err")"; return 1; }
+  echo "  ok   refused: exit 1, $(cat "$err")"
+}
+
+# connect_to NAME FLAG CMD...: starts the server CMD, runs client_checks (with FLAG
+# unless it is empty).
+connect_to() {
+  local name=$1 flag=$2
+  shift 2
+  start_peer "$name" "$@" || return 1
+  client_checks "ws://127.0.0.1:$PEER" ${flag:+"$flag"}
+}
+check "stdws --connect -> python websockets" connect_to python-server "" "$PY" "$INTEROP/websockets_server.py"
+check "stdws --connect -> node ws" connect_to ws-server "" node "$INTEROP/ws-server.js"
+check "stdws --connect --hixie76 -> websocket-driver hixie-76" connect_to hixie-echo --hixie76 \
+  node "$INTEROP/hixie76-server.js"
 
 # ---------------------------------------------------------------- the examples
 # run_example NAME: starts examples/NAME.rs on a free port and checks it from Python.

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::message::MessageRef;
 use crate::message_reader::Part;
-use crate::socket::{Relayed, TryClone, WebSocket, WriteTimeout};
+use crate::socket::{Reader, Relayed, TryClone, WebSocket, WriteTimeout, Writer};
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -50,7 +50,16 @@ const PATIENCE: Duration = Duration::from_millis(50);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn echo<S: Read + Write + TryClone + WriteTimeout>(ws: WebSocket<S>) -> Result<()> {
-    let (mut reader, writer) = ws.split()?;
+    let (reader, writer) = ws.split()?;
+    echo_split(reader, writer)
+}
+
+/// [`echo()`] on a connection already split, for a caller that keeps a clone of the
+/// writer (the `stdws` inspector pings through one).
+pub fn echo_split<S: Read + Write + WriteTimeout>(
+    mut reader: Reader<S>,
+    writer: Writer<S>,
+) -> Result<()> {
     // A piece stalled: the rest of that message is read whole before anything is written.
     let mut gathering = false;
     loop {

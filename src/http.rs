@@ -416,6 +416,9 @@ fn read_until_complete<R: Read + ?Sized, T>(
 pub struct ResponseHead {
     /// The status code (101 for an accepted upgrade).
     pub status: u16,
+    /// The status line as received (`HTTP/1.1 403 Forbidden`), for telling a person
+    /// what a refusing server said; bytes that are not UTF-8 are replaced.
+    pub status_line: String,
     /// Header fields in the order received.
     pub headers: Vec<Header>,
 }
@@ -450,8 +453,16 @@ pub fn parse_response_head(
         }
         _ => return Err(HeadError::Malformed("invalid status line")),
     };
+    let status_line = String::from_utf8_lossy(status_line).into_owned();
     let headers = parse_header_block(&mut lines, max_headers)?;
-    Ok(headers.map(|headers| (ResponseHead { status, headers }, lines.pos)))
+    Ok(headers.map(|headers| {
+        let head = ResponseHead {
+            status,
+            status_line,
+            headers,
+        };
+        (head, lines.pos)
+    }))
 }
 
 /// A complete HTTP response, written in one piece.

@@ -113,6 +113,7 @@
 //! | messages from frames | [`message_reader`] | fragments, control frames, [`Limits`] |
 //! | UTF-8 as it arrives | [`utf8`] | [`utf8::Utf8Progress`] |
 //! | hixie-76 frames | [`hixie_frame`] | `0x00 .. 0xFF`, `0xFF 0x00` |
+//! | watching frames pass | [`tap`] | [`tap::FrameEvent`]: `--trace`, the `stdws` inspector page |
 //! | an open connection | [`socket`] | [`WebSocket`], [`Reader`], [`Writer`] |
 //! | the echo application | [`mod@echo`] | [`echo()`](crate::echo()), large messages relayed read by read |
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |

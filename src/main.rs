@@ -1,6 +1,6 @@
 //! `stdws`: the command-line server. Echo by default; `--broadcast` relays between
 //! the clients on a path; a PROGRAM after the flags is run per connection; `--explain`
-//! teaches the handshakes. `--help` lists every flag.
+//! teaches the handshakes; `--connect URL` is a client. `--help` lists every flag.
 //!
 //! On Unix, SIGINT and SIGTERM stop the server cleanly ([`cli::stop`]).
 
@@ -12,6 +12,7 @@ mod cli;
 use cli::args::{self, Action, Args, Mode};
 use cli::broadcast::{self, Rooms};
 use cli::exec::Exec;
+use cli::inspect::{self, Inspector};
 use cli::log::Log;
 use cli::static_files::StaticFiles;
 use cli::trace;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
+use stdws::tap::FrameEvent;
 use stdws::{Config, OriginPolicy, Server};
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Action::Connect(url) => cli::connect::run(&args, url),
         Action::Serve => serve(&args),
     }
 }
@@ -77,54 +80,88 @@ fn config(args: &Args) -> Config {
     }
 }
 
-/// The app for each upgraded connection, chosen by the mode; `--trace` first prints
-/// the handshake's derivation.
-fn with_mode(server: Server, args: &Args, log: Log, port: u16) -> Server {
-    let trace = args.trace;
-    match &args.mode {
-        Mode::Echo => server.on_connection(move |ws, request| {
-            if trace {
-                trace::handshake(request);
-            }
-            Ok(stdws::echo(ws)?)
-        }),
-        Mode::Broadcast => {
-            let rooms = Rooms::new(broadcast::DEFAULT_QUEUE, log);
-            server.on_connection(move |ws, request| {
-                if trace {
-                    trace::handshake(request);
-                }
-                rooms.serve(ws, request)
-            })
-        }
+/// What each upgraded connection gets, by the mode.
+enum App {
+    Echo,
+    Broadcast(Rooms),
+    Exec(Arc<Exec>),
+}
+
+/// The app for each upgraded connection, chosen by the mode; the inspector's report
+/// channel wherever the mode runs; `--trace` first prints the handshake's derivation.
+fn with_mode(
+    server: Server,
+    args: &Args,
+    log: Log,
+    port: u16,
+    inspector: Arc<Inspector>,
+) -> Server {
+    let app = match &args.mode {
+        Mode::Echo => App::Echo,
+        Mode::Broadcast => App::Broadcast(Rooms::new(broadcast::DEFAULT_QUEUE, log)),
         Mode::Exec {
             program,
             args: argv,
-        } => {
-            let exec = Arc::new(Exec {
-                program: program.clone(),
-                args: argv.clone(),
-                inherited: cli::cgi_env::passed_from_parent(&args.pass_env),
-                close_wait: Duration::from_millis(args.close_ms),
-                binary: args.binary,
-                pass_stderr: args.pass_stderr,
-                max_forks: args.max_forks,
-                max_line: args.max_message_size,
-                server_port: port,
-                log,
-                running: AtomicUsize::new(0),
-            });
-            let admission = exec.clone();
-            server
-                .on_upgrade(move |head, variant| admission.admit(head, variant))
-                .on_connection(move |ws, request| {
-                    if trace {
-                        trace::handshake(request);
-                    }
-                    exec.serve(ws, request)
-                })
+        } => App::Exec(Arc::new(Exec {
+            program: program.clone(),
+            args: argv.clone(),
+            inherited: cli::cgi_env::passed_from_parent(&args.pass_env),
+            close_wait: Duration::from_millis(args.close_ms),
+            binary: args.binary,
+            pass_stderr: args.pass_stderr,
+            max_forks: args.max_forks,
+            max_line: args.max_message_size,
+            server_port: port,
+            log,
+            running: AtomicUsize::new(0),
+        })),
+    };
+    let server = match &app {
+        App::Exec(exec) => {
+            let exec = exec.clone();
+            server.on_upgrade(move |head, variant| match head.path() {
+                inspect::EVENTS_PATH => Ok(()),
+                _ => exec.admit(head, variant),
+            })
         }
-    }
+        _ => server,
+    };
+    let trace = args.trace;
+    server.on_connection(move |ws, request| {
+        if trace {
+            trace::handshake(request);
+        }
+        if request.path() == inspect::EVENTS_PATH {
+            return inspector.serve_events(ws);
+        }
+        match &app {
+            App::Echo => {
+                let (reader, writer) = ws.split()?;
+                let _lent = inspector.attach(request, &writer);
+                Ok(stdws::echo::echo_split(reader, writer)?)
+            }
+            App::Broadcast(rooms) => rooms.serve(ws, request, &inspector),
+            App::Exec(exec) => exec.serve(ws, request, &inspector),
+        }
+    })
+}
+
+/// Which connections are tapped: the one each inspector page presents a token for,
+/// and with `--trace` every one, printed.
+fn with_taps(server: Server, trace: bool, inspector: Arc<Inspector>) -> Server {
+    server.on_tap(move |request| {
+        let inspected = inspector.tap_for(request);
+        if !trace {
+            return inspected;
+        }
+        let peer = request.peer?;
+        Some(Arc::new(move |event: &FrameEvent| {
+            trace::frame(peer, event);
+            if let Some(inspected) = &inspected {
+                inspected(event);
+            }
+        }))
+    })
 }
 
 fn serve(args: &Args) -> ExitCode {
@@ -151,20 +188,20 @@ fn serve(args: &Args) -> ExitCode {
     };
     let server = match &args.static_dir {
         Some(dir) => match StaticFiles::new(dir) {
-            Ok(files) => server.on_http(move |head| files.serve(head)),
+            Ok(files) => server.on_http(move |head| match head.path() {
+                inspect::PAGE_PATH => inspect::page(),
+                _ => files.serve(head),
+            }),
             Err(e) => {
                 log.error(format_args!("--staticdir {}: {e}", dir.display()));
                 return ExitCode::from(2);
             }
         },
-        None => server.on_http(cli::page::serve),
+        None => server.on_http(inspect::serve_page),
     };
-    let server = if args.trace {
-        server.on_frame(trace::frame)
-    } else {
-        server
-    };
-    let server = with_mode(server, args, log, local.port());
+    let inspector = Arc::new(Inspector::default());
+    let server = with_taps(server, args.trace, inspector.clone());
+    let server = with_mode(server, args, log, local.port(), inspector);
     let mode = match &args.mode {
         Mode::Echo => "echo".to_string(),
         Mode::Broadcast => "broadcast".to_string(),
@@ -172,7 +209,7 @@ fn serve(args: &Args) -> ExitCode {
     };
     let http = match &args.static_dir {
         Some(dir) => format!("files from {}", dir.display()),
-        None => "the built-in page".to_string(),
+        None => "the inspector page".to_string(),
     };
     let listening = format!("listening on ws://{local}/ ({mode}; http://{local}/ serves {http})");
     run(server, args.grace_ms, log, &listening)

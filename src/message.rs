@@ -131,6 +131,36 @@ impl CloseCode {
     pub fn is_valid_on_wire(self) -> bool {
         matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
+
+    /// What the code means, in the words of RFC 6455 §7.4.1 and the IANA registry
+    /// (§11.7), for a person reading a log or the inspector page.
+    ///
+    /// ```
+    /// assert_eq!(stdws::CloseCode(1009).meaning(), "message too big");
+    /// assert_eq!(stdws::CloseCode(4001).meaning(), "private use (4000-4999)");
+    /// ```
+    pub fn meaning(self) -> &'static str {
+        match self.0 {
+            1000 => "normal closure",
+            1001 => "going away",
+            1002 => "protocol error",
+            1003 => "unsupported data",
+            1005 => "no status received (never sent)",
+            1006 => "abnormal closure (never sent)",
+            1007 => "invalid frame payload data",
+            1008 => "policy violation",
+            1009 => "message too big",
+            1010 => "mandatory extension",
+            1011 => "internal error",
+            1012 => "service restart",
+            1013 => "try again later",
+            1014 => "bad gateway",
+            1015 => "TLS handshake failure (never sent)",
+            3000..=3999 => "registered by a library or framework (3000-3999)",
+            4000..=4999 => "private use (4000-4999)",
+            _ => "reserved: not allowed in a close frame",
+        }
+    }
 }
 
 impl fmt::Display for CloseCode {

@@ -1,21 +1,23 @@
 //! A passive tap on a connection's bytes: it reads frame headers from what passes in
-//! each direction and reports one [`FrameEvent`] per frame, for `--trace`.
+//! each direction and reports one [`FrameEvent`] per frame, with the first bytes of
+//! its payload as they crossed the wire, for `--trace` and the inspector page.
 //!
 //! The tap never changes, holds back or reorders a byte; it only watches. It keeps
 //! its own small decoder per direction, so the reader and writer on the hot path know
 //! nothing about it, and a connection without a tap pays one `Option` check per
 //! system call.
 //!
-//! RFC 6455 frames are decoded with [`decode_header`] (§5.2) and their payloads
-//! skipped; hixie-76 frames (draft §4.2) are counted up to their 0xFF sentinel or
-//! over their base-128 length.
+//! RFC 6455 frames are decoded with [`decode_header`] (§5.2); up to [`PREVIEW_LEN`]
+//! bytes of each payload are kept (still masked, as sent) and the rest skipped.
+//! hixie-76 frames (draft §4.2) are counted up to their 0xFF sentinel or over their
+//! base-128 length. A frame is reported once its preview is complete.
 
 use crate::frame::{decode_header, Opcode, MAX_HEADER_LEN};
 use crate::handshake::Variant;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-/// Which way a frame went, seen from the server.
+/// Which way a frame went, seen from the endpoint that taps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// From the peer to us.
@@ -24,8 +26,12 @@ pub enum Direction {
     Out,
 }
 
+/// How many payload bytes a [`FrameEvent`] keeps: 125, so a control frame (a close
+/// code and its whole reason, a ping's payload) is always seen entire (§5.5).
+pub const PREVIEW_LEN: usize = 125;
+
 /// One frame as seen on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameEvent {
     /// Which way it went.
     pub direction: Direction,
@@ -39,6 +45,17 @@ pub struct FrameEvent {
     pub len: u64,
     /// Whether the payload was masked (never on hixie-76).
     pub masked: bool,
+    /// The opcode's four bits (hixie-76: the frame-type byte).
+    pub opcode_bits: u8,
+    /// RSV1, RSV2 and RSV3 as the three low bits (RSV1 is 4); 0 unless an extension
+    /// was agreed (§5.2).
+    pub rsv: u8,
+    /// The masking key, for a masked frame (§5.3).
+    pub mask: Option<[u8; 4]>,
+    /// The first payload bytes (at most [`PREVIEW_LEN`]) as they crossed the wire:
+    /// still masked if the frame was; [`crate::frame::apply_mask`] with `mask`
+    /// recovers them.
+    pub preview: Vec<u8>,
 }
 
 impl fmt::Display for FrameEvent {
@@ -55,7 +72,14 @@ impl fmt::Display for FrameEvent {
             u8::from(self.fin),
             self.len,
             u8::from(self.masked)
-        )
+        )?;
+        if let Some(key) = self.mask {
+            f.write_str(" key=")?;
+            for b in key {
+                write!(f, "{b:02x}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -106,12 +130,12 @@ impl Tap {
 enum State {
     /// RFC 6455: gathering a header (up to 14 bytes).
     Header,
-    /// Skipping this many payload bytes.
-    Skip(u64),
+    /// Inside a payload, this many bytes still to come.
+    Payload(u64),
     /// hixie-76: expecting a frame-type byte.
     FrameType,
-    /// hixie-76: inside a sentinel frame (0x00–0x7F) of this type, this long so far.
-    Sentinel { frame_type: u8, len: u64 },
+    /// hixie-76: inside a sentinel frame (0x00–0x7F), up to its 0xFF.
+    Sentinel,
     /// hixie-76: reading a base-128 length of a frame of this type.
     Length { frame_type: u8, len: u64 },
     /// The stream made no sense (a header the peer will be failed for): stop.
@@ -125,6 +149,8 @@ struct Decoder {
     direction: Direction,
     state: State,
     header: Vec<u8>,
+    /// The frame whose preview is being gathered.
+    pending: Option<FrameEvent>,
 }
 
 impl Decoder {
@@ -132,22 +158,31 @@ impl Decoder {
         Decoder {
             variant,
             direction,
-            state: match variant {
-                Variant::Rfc6455 => State::Header,
-                Variant::Hixie76 => State::FrameType,
-            },
+            state: Decoder::frame_start(variant),
             header: Vec::with_capacity(MAX_HEADER_LEN),
+            pending: None,
         }
     }
 
-    fn event(&self, opcode: &'static str, fin: bool, len: u64, masked: bool) -> FrameEvent {
+    fn frame_start(variant: Variant) -> State {
+        match variant {
+            Variant::Rfc6455 => State::Header,
+            Variant::Hixie76 => State::FrameType,
+        }
+    }
+
+    fn event(&self, opcode: &'static str, opcode_bits: u8, len: u64) -> FrameEvent {
         FrameEvent {
             direction: self.direction,
             variant: self.variant,
             opcode,
-            fin,
+            fin: true,
             len,
-            masked,
+            masked: false,
+            opcode_bits,
+            rsv: 0,
+            mask: None,
+            preview: Vec::new(),
         }
     }
 
@@ -155,24 +190,39 @@ impl Decoder {
         while let Some((&byte, rest)) = bytes.split_first() {
             match self.state {
                 State::Lost => return,
-                State::Skip(n) => {
-                    let take = usize::try_from(n).map_or(bytes.len(), |n| n.min(bytes.len()));
+                State::Payload(left) => {
+                    let take = usize::try_from(left).map_or(bytes.len(), |n| n.min(bytes.len()));
+                    let left = left - take as u64;
+                    self.keep(&bytes[..take]);
+                    if left == 0
+                        || self
+                            .pending
+                            .as_ref()
+                            .is_some_and(|e| e.preview.len() == PREVIEW_LEN)
+                    {
+                        if let Some(event) = self.pending.take() {
+                            report(&event);
+                        }
+                    }
                     bytes = &bytes[take..];
-                    self.state = self.after_payload(n - take as u64);
+                    self.state = match left {
+                        0 => Decoder::frame_start(self.variant),
+                        n => State::Payload(n),
+                    };
                     continue;
                 }
                 State::Header => self.header_byte(byte, report),
                 State::FrameType => self.frame_type(byte),
-                State::Sentinel { frame_type, len } => {
-                    if byte == 0xFF {
-                        let name = if frame_type == 0 { "text" } else { "discarded" };
-                        report(&self.event(name, true, len, false));
-                        self.state = State::FrameType;
-                    } else {
-                        self.state = State::Sentinel {
-                            frame_type,
-                            len: len.saturating_add(1),
-                        };
+                State::Sentinel if byte == 0xFF => {
+                    if let Some(event) = self.pending.take() {
+                        report(&event);
+                    }
+                    self.state = State::FrameType;
+                }
+                State::Sentinel => {
+                    self.keep(&[byte]);
+                    if let Some(e) = &mut self.pending {
+                        e.len = e.len.saturating_add(1);
                     }
                 }
                 State::Length { frame_type, len } => {
@@ -187,8 +237,11 @@ impl Decoder {
                         } else {
                             "discarded"
                         };
-                        report(&self.event(name, true, len, false));
-                        self.state = self.after_payload(len);
+                        report(&self.event(name, frame_type, len));
+                        self.state = match len {
+                            0 => State::FrameType,
+                            n => State::Payload(n),
+                        };
                     }
                 }
             }
@@ -196,12 +249,11 @@ impl Decoder {
         }
     }
 
-    /// The state once `remaining` payload bytes are still to be skipped.
-    fn after_payload(&self, remaining: u64) -> State {
-        match (remaining, self.variant) {
-            (0, Variant::Rfc6455) => State::Header,
-            (0, Variant::Hixie76) => State::FrameType,
-            (n, _) => State::Skip(n),
+    /// Adds payload bytes to the pending frame's preview, up to its limit.
+    fn keep(&mut self, bytes: &[u8]) {
+        if let Some(e) = &mut self.pending {
+            let room = PREVIEW_LEN - e.preview.len();
+            e.preview.extend_from_slice(&bytes[..room.min(bytes.len())]);
         }
     }
 
@@ -211,9 +263,20 @@ impl Decoder {
             Ok(None) => {}
             Ok(Some((h, _))) => {
                 let name = Opcode::from_bits(h.opcode_bits).map_or("reserved", Opcode::name);
-                report(&self.event(name, h.fin, h.len, h.mask.is_some()));
+                let mut event = self.event(name, h.opcode_bits, h.len);
+                event.fin = h.fin;
+                event.rsv = h.rsv;
+                event.masked = h.mask.is_some();
+                event.mask = h.mask;
                 self.header.clear();
-                self.state = self.after_payload(h.len);
+                if h.len == 0 {
+                    report(&event);
+                    self.state = State::Header;
+                } else {
+                    event.preview.reserve(PREVIEW_LEN.min(h.len as usize));
+                    self.pending = Some(event);
+                    self.state = State::Payload(h.len);
+                }
             }
             Err(_) => self.state = State::Lost,
         }
@@ -221,10 +284,9 @@ impl Decoder {
 
     fn frame_type(&mut self, byte: u8) {
         self.state = if byte & 0x80 == 0 {
-            State::Sentinel {
-                frame_type: byte,
-                len: 0,
-            }
+            let name = if byte == 0 { "text" } else { "discarded" };
+            self.pending = Some(self.event(name, byte, 0));
+            State::Sentinel
         } else {
             State::Length {
                 frame_type: byte,
@@ -263,10 +325,39 @@ mod tests {
         assert_eq!(
             events(Variant::Rfc6455, &chunks),
             [
-                "<- rfc6455 text fin=1 len=5 masked=1",
-                "<- rfc6455 close fin=1 len=0 masked=1"
+                "<- rfc6455 text fin=1 len=5 masked=1 key=37fa213d",
+                "<- rfc6455 close fin=1 len=0 masked=1 key=01020304"
             ]
         );
+    }
+
+    #[test]
+    fn previews_are_the_wire_bytes_up_to_their_limit() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let tap = Tap::new(
+            Variant::Rfc6455,
+            Arc::new(move |e: &FrameEvent| sink.lock().unwrap().push(e.clone())),
+        );
+        // §5.7's masked "Hello", a byte at a time, then an unmasked 300-byte binary
+        // frame with RSV1 set, split in two.
+        for b in [
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ] {
+            tap.incoming(&[b]);
+        }
+        let mut long = vec![0xC2, 0x7E, 0x01, 0x2C];
+        long.extend((0..300).map(|i| i as u8));
+        tap.incoming(&long[..50]);
+        tap.incoming(&long[50..]);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        let mut hello = seen[0].preview.clone();
+        assert_eq!(hello, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        crate::frame::apply_mask(&mut hello, seen[0].mask.unwrap(), 0);
+        assert_eq!(hello, b"Hello");
+        assert_eq!((seen[1].rsv, seen[1].opcode_bits, seen[1].len), (4, 2, 300));
+        assert_eq!(seen[1].preview, long[4..4 + PREVIEW_LEN]);
     }
 
     #[test]
@@ -285,6 +376,18 @@ mod tests {
 
     #[test]
     fn hixie76_frames() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let tap = Tap::new(
+            Variant::Hixie76,
+            Arc::new(move |e: &FrameEvent| sink.lock().unwrap().push(e.preview.clone())),
+        );
+        tap.outgoing(b"\x00hi\xff");
+        assert_eq!(*seen.lock().unwrap(), [b"hi".to_vec()]);
+        hixie76_frame_names();
+    }
+
+    fn hixie76_frame_names() {
         let wire = b"\x00hi\xff\x80\x02ab\xff\x00";
         assert_eq!(
             events(Variant::Hixie76, &[&wire[..2], &wire[2..]]),

@@ -107,6 +107,10 @@ fn files_types_and_indexes() {
         );
         assert_eq!(content_length(&head), body.len());
     }
+    // The directory has "/"; the inspector page stays at its fixed path.
+    let (status, _, page) = request(&server, "GET", "/.stdws/inspector");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("<title>stdws inspector</title>"));
     #[cfg(unix)]
     {
         let (status, _, got) = request(&server, "GET", "/inside.css");
@@ -176,7 +180,7 @@ fn without_staticdir_the_page_stays() {
     let (status, head, body) = request(&server, "GET", "/");
     assert_eq!(status, 200);
     assert!(head.contains("Content-Type: text/html"), "{head}");
-    assert!(String::from_utf8_lossy(&body).contains("<title>stdws echo</title>"));
+    assert!(String::from_utf8_lossy(&body).contains("<title>stdws inspector</title>"));
     let (status, _, _) = request(&server, "GET", "/style.css");
     assert_eq!(status, 404);
 }

@@ -146,7 +146,7 @@ fn a_wrong_accept_value_is_refused() {
         )
         .unwrap();
     });
-    assert!(matches!(connect(&url), Err(ClientError::BadAccept)));
+    assert!(matches!(connect(&url), Err(ClientError::BadAccept(_))));
     // No accept at all.
     let (url, _heads) = fake_server(1, |_, s| {
         s.write_all(
@@ -154,7 +154,7 @@ fn a_wrong_accept_value_is_refused() {
         )
         .unwrap();
     });
-    assert!(matches!(connect(&url), Err(ClientError::BadAccept)));
+    assert!(matches!(connect(&url), Err(ClientError::BadAccept(_))));
     // The accept of a key one character off is wrong too.
     let (url, _heads) = fake_server(1, |head, s| {
         let key = header(head, "Sec-WebSocket-Key").unwrap();
@@ -165,7 +165,7 @@ fn a_wrong_accept_value_is_refused() {
         );
         s.write_all(answer.as_bytes()).unwrap();
     });
-    assert!(matches!(connect(&url), Err(ClientError::BadAccept)));
+    assert!(matches!(connect(&url), Err(ClientError::BadAccept(_))));
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn an_answer_that_does_not_upgrade_is_refused() {
         s.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             .unwrap();
     });
-    assert!(matches!(connect(&url), Err(ClientError::Status(403))));
+    assert!(matches!(connect(&url), Err(ClientError::Status(403, _))));
 
     let (url, _heads) = fake_server(1, |_, s| {
         s.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\r\n").unwrap();
@@ -366,7 +366,7 @@ fn a_wrong_hixie76_answer_is_refused() {
     };
     assert!(matches!(
         connect_with(&url, &options),
-        Err(ClientError::BadAccept)
+        Err(ClientError::BadAccept(_))
     ));
     let head = heads.recv_timeout(PATIENCE).unwrap();
     for key in ["Sec-WebSocket-Key1", "Sec-WebSocket-Key2"] {

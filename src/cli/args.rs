@@ -46,6 +46,15 @@ pub struct Args {
     pub grace_ms: u64,
     /// Print the handshake derivation and one line per frame.
     pub trace: bool,
+    /// `--connect`: binary messages received are printed as hex, one per line.
+    pub hex: bool,
+    /// `--connect`: speak the hixie-76 draft instead of RFC 6455.
+    pub hixie76: bool,
+    /// `--connect`: extra header fields for the upgrade request (`-H`).
+    pub headers: Vec<(String, String)>,
+    /// `--connect`: once stdin has ended and the server has read it all, how long
+    /// the server must stay silent before the client closes, in ms.
+    pub linger_ms: u64,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
 }
@@ -55,6 +64,8 @@ pub struct Args {
 pub enum Action {
     /// Serve connections.
     Serve,
+    /// Connect to this `ws://` URL as a client: stdin to messages, messages to stdout.
+    Connect(String),
     /// Explain a handshake: `rfc6455 KEY` or `hixie76 KEY1 KEY2 KEY3`.
     Explain(Vec<String>),
     /// Print the help text.
@@ -101,6 +112,10 @@ impl Default for Args {
             pass_stderr: false,
             grace_ms: 5000,
             trace: false,
+            hex: false,
+            hixie76: false,
+            headers: Vec::new(),
+            linger_ms: 500,
             verbosity: 1,
         }
     }
@@ -128,6 +143,9 @@ usage:
   stdws [OPTIONS] [--] PROGRAM [ARGS]  run PROGRAM per connection: messages are
                                        lines on its stdin, its stdout lines are
                                        messages back
+  stdws -c URL [OPTIONS]               connect to URL as a client: each stdin line
+                                       is a text message, each message received
+                                       is a line on stdout (see client below)
   stdws --explain rfc6455 KEY          show how Sec-WebSocket-Accept is derived
   stdws --explain hixie76 KEY1 KEY2 KEY3
                                        show how the hixie-76 answer is derived
@@ -156,7 +174,7 @@ policy:
 plain HTTP:
   --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a
                          directory, 403 for any way out of DIR (default: the
-                         built-in page at /)
+                         inspector page at /; it stays at {inspector})
 
 broadcast mode:
   --broadcast            each message goes to every other client on the same path;
@@ -175,6 +193,22 @@ exec mode:
                          every line is then sent as JSON, tagged
                          {{\"stream\":\"stdout\",\"data\":\"...\"}} or \"stderr\"
                          (not with --binary)
+
+client (-c, --connect URL):
+  --binary               stdin bytes go as binary messages, as they are read
+  --hex                  print binary messages received as hex, one per line
+                         (default: their bytes as they are)
+  --protocol LIST        subprotocols to offer, in order of preference
+  --origin ORIGIN        the Origin header to send
+  -H, --header 'N: V'    an extra header field (repeatable)
+  --hixie76              speak the 2010 draft (hixie-76) instead of RFC 6455
+  --lingerms MS          when stdin ends: once the server has read everything
+                         (a ping answered), wait until it has sent nothing for
+                         MS, then close (default {linger_ms})
+  --trace                print the request, the nonce, the accept expected and
+                         received, and one line per frame with its masking key
+  Then close 1000 and print what still arrives; exit 0 once the server's close
+  arrives (1 with a reason otherwise, 2 for a bad command line).
 
 teaching and logs:
   --trace                print each handshake's derivation and one line per frame
@@ -196,6 +230,8 @@ teaching and logs:
         grace_ms = d.grace_ms,
         pass_env = d.pass_env.join(","),
         queue = super::broadcast::DEFAULT_QUEUE,
+        linger_ms = d.linger_ms,
+        inspector = super::inspect::PAGE_PATH,
     )
 }
 
@@ -289,8 +325,21 @@ where
             "--closems" => args.close_ms = number(&flag, &value()?)?,
             "--gracems" => args.grace_ms = number(&flag, &value()?)?,
             "--passenv" => args.pass_env = list(&value()?),
-            "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace"
-            | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h" | "--version" | "-V"
+            "--connect" | "-c" => args.action = Action::Connect(value()?),
+            "--lingerms" => args.linger_ms = number(&flag, &value()?)?,
+            "--header" | "-H" => {
+                let field = value()?;
+                let Some((name, v)) = field.split_once(':') else {
+                    return Err(UsageError(format!(
+                        "{flag}: '{field}' is not 'Name: value'"
+                    )));
+                };
+                args.headers
+                    .push((name.trim().to_string(), v.trim().to_string()));
+            }
+            "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace" | "--hex"
+            | "--hixie76" | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h"
+            | "--version" | "-V"
                 if inline.is_some() =>
             {
                 return Err(UsageError(format!("{flag} takes no value")));
@@ -300,6 +349,8 @@ where
             "--binary" => args.binary = true,
             "--passstderr" => args.pass_stderr = true,
             "--trace" => args.trace = true,
+            "--hex" => args.hex = true,
+            "--hixie76" => args.hixie76 = true,
             "--quiet" | "-q" => args.verbosity = 0,
             "--verbose" | "-v" => args.verbosity = 2,
             "--help" | "-h" => args.action = Action::Help,
@@ -339,6 +390,18 @@ where
         },
         (false, None) => Mode::Echo,
     };
+    if let Action::Connect(_) = args.action {
+        return connect_checks(args);
+    }
+    if args.hex
+        || args.hixie76
+        || !args.headers.is_empty()
+        || args.linger_ms != Args::default().linger_ms
+    {
+        return Err(UsageError(
+            "--hex, --hixie76, -H and --lingerms apply to --connect only".into(),
+        ));
+    }
     if args.binary && !matches!(args.mode, Mode::Exec { .. }) {
         return Err(UsageError(
             "--binary applies to exec mode only (give a PROGRAM)".into(),
@@ -354,6 +417,25 @@ where
         return Err(UsageError(
             "--passstderr and --binary cannot be used together".into(),
         ));
+    }
+    Ok(args)
+}
+
+/// The flags `--connect` accepts: none of the server's modes, at most one origin,
+/// no binary messages on hixie-76 (it has none).
+fn connect_checks(args: Args) -> Result<Args, UsageError> {
+    let refuse = |why: &str| Err(UsageError(format!("--connect: {why}")));
+    if args.mode != Mode::Echo {
+        return refuse("a client runs no PROGRAM and joins no broadcast");
+    }
+    if args.static_dir.is_some() || args.same_origin || args.pass_stderr {
+        return refuse("--staticdir, --sameorigin and --passstderr are for servers");
+    }
+    if args.origins.len() > 1 {
+        return refuse("--origin takes one origin here");
+    }
+    if args.binary && args.hixie76 {
+        return refuse("hixie-76 has no binary messages");
     }
     Ok(args)
 }
@@ -411,6 +493,25 @@ mod tests {
     }
 
     #[test]
+    fn connect_flags() {
+        let a = parse([
+            "-c",
+            "ws://h:1/p",
+            "--binary",
+            "--hex",
+            "-H",
+            "X-A: b: c",
+            "--origin",
+            "http://o",
+        ])
+        .unwrap();
+        assert_eq!(a.action, Action::Connect("ws://h:1/p".into()));
+        assert!(a.binary && a.hex && !a.hixie76);
+        assert_eq!(a.headers, [("X-A".to_string(), "b: c".to_string())]);
+        assert_eq!(a.origins, ["http://o"]);
+    }
+
+    #[test]
     fn malformed_arguments_are_refused() {
         for bad in [
             &["--port", "x"][..],
@@ -428,6 +529,14 @@ mod tests {
             &["--passstderr"],
             &["--passstderr", "--binary", "cat"],
             &["--gracems", "-1"],
+            &["--hex"],
+            &["-H", "X: y"],
+            &["--lingerms", "5"],
+            &["-c", "ws://h/", "--broadcast"],
+            &["-c", "ws://h/", "cat"],
+            &["-c", "ws://h/", "--binary", "--hixie76"],
+            &["-c", "ws://h/", "-H", "no colon"],
+            &["-c", "ws://h/", "--origin", "http://a,http://b"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
         }

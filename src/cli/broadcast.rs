@@ -19,6 +19,7 @@
 //! and is skipped there with a log line.
 
 use super::closing::{self, Signal};
+use super::inspect::Inspector;
 use super::log::{self, Log};
 use super::queue::{bounded, End, Offer};
 use super::spawn_named;
@@ -104,11 +105,18 @@ impl Rooms {
     }
 
     /// Serves one member: joins its room, relays what it sends, leaves.
-    pub fn serve(&self, ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
+    /// Its writer is lent to `inspector` meanwhile, should a page be watching it.
+    pub fn serve(
+        &self,
+        ws: WebSocket<SharedTcpStream>,
+        request: &Request,
+        inspector: &Inspector,
+    ) -> HandlerResult {
         let path = request.path().to_string();
         let peer = log::peer(request);
         let tcp = ws.get_ref().clone();
         let (mut reader, writer) = ws.split()?;
+        let _lent = inspector.attach(request, &writer);
         let own_writer = writer.clone();
         let (queue, waiting) = bounded(self.queue, QUEUE_BYTES);
         let overflowed = Arc::new(AtomicBool::new(false));

@@ -17,6 +17,7 @@
 
 use super::cgi_env;
 use super::closing::{self, Signal};
+use super::inspect::Inspector;
 use super::log::{self, Log};
 use super::{json, reap, spawn_named, stop};
 use std::cell::Cell;
@@ -105,8 +106,14 @@ impl Exec {
         Ok(())
     }
 
-    /// Runs the program for one connection, until either side ends.
-    pub fn serve(&self, mut ws: WebSocket<SharedTcpStream>, request: &Request) -> HandlerResult {
+    /// Runs the program for one connection, until either side ends. The writer is
+    /// lent to `inspector` meanwhile, should a page be watching the connection.
+    pub fn serve(
+        &self,
+        mut ws: WebSocket<SharedTcpStream>,
+        request: &Request,
+        inspector: &Inspector,
+    ) -> HandlerResult {
         let peer = log::peer(request);
         let Some(_slot) = Slot::take(&self.running, self.max_forks) else {
             // Another connection took the last place between admission and now.
@@ -116,6 +123,7 @@ impl Exec {
         let tcp = ws.get_ref().clone();
         let share = ws.share().cloned();
         let (mut reader, writer) = ws.split()?;
+        let _lent = inspector.attach(request, &writer);
         let mut child = match self.spawn(request) {
             Ok(c) => c,
             Err(e) => {

@@ -1,7 +1,8 @@
-//! `--passstderr`'s message format: each line of the program's output as a JSON
-//! object naming its stream, `{"stream":"stdout","data":"..."}` or `"stderr"`, so a
-//! client can tell the two apart in any protocol (hixie-76 has text frames only).
-//! websocketd's `--passstderr` sends the same shape.
+//! JSON strings for the messages the binary writes: `--passstderr`'s format, each line
+//! of the program's output as an object naming its stream,
+//! `{"stream":"stdout","data":"..."}` or `"stderr"`, so a client can tell the two
+//! apart in any protocol (hixie-76 has text frames only; websocketd's
+//! `--passstderr` sends the same shape), and the inspector's reports.
 
 /// `line` as the JSON object `{"stream":STREAM,"data":LINE}`.
 pub fn tagged(stream: &str, line: &str) -> String {
@@ -17,7 +18,7 @@ pub fn tagged(stream: &str, line: &str) -> String {
 /// Appends `s` as a JSON string (RFC 8259 §7): the quotation mark, the backslash and
 /// the control characters U+0000 to U+001F must be escaped; everything else, any
 /// Unicode character included, may stand as it is.
-fn push_string(out: &mut String, s: &str) {
+pub fn push_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for c in s.chars() {

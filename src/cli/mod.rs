@@ -1,6 +1,6 @@
-//! The `stdws` binary's pieces: arguments, the log, the built-in page, and the apps
-//! each mode runs (exec, broadcast, static files), plus `--trace` output, stopping on
-//! signals, and the one way they start helper threads.
+//! The `stdws` binary's pieces: arguments, the log, the inspector page, and the apps
+//! each mode runs (exec, broadcast, static files), the client (`--connect`), plus
+//! `--trace` output, stopping on signals, and the one way they start helper threads.
 //!
 //! [`unix`] is the binary's only module with `unsafe` (the crate root denies it
 //! everywhere else): signal handlers and process-group kills, which std lacks.
@@ -9,10 +9,11 @@ pub mod args;
 pub mod broadcast;
 pub mod cgi_env;
 pub mod closing;
+pub mod connect;
 pub mod exec;
+pub mod inspect;
 pub mod json;
 pub mod log;
-pub mod page;
 pub mod queue;
 pub mod reap;
 pub mod static_files;
@@ -32,4 +33,15 @@ use std::thread::{self, JoinHandle};
 /// compile the standard library's thread start-up once more into the binary.
 pub fn spawn_named(name: &str, job: Box<dyn FnOnce() + Send>) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name(name.to_string()).spawn(job)
+}
+
+/// Bytes as lower-case hex, two digits each, nothing between.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
 }

@@ -13,7 +13,6 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Reads from a TCP stream with one deadline for a whole exchange: each read may wait
@@ -90,11 +89,10 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     request.peer = Some(peer);
     let _ = stream.set_read_timeout(config.ping_interval);
 
-    let stream = match &shared.frames {
+    let stream = match shared.taps.as_ref().and_then(|choose| choose(&request)) {
         None => stream,
-        Some(hook) => {
-            let hook = hook.clone();
-            let tap = Tap::new(request.variant, Arc::new(move |e| hook(peer, e)));
+        Some(callback) => {
+            let tap = Tap::new(request.variant, callback);
             tap.incoming(&upgraded.leftover);
             stream.with_tap(tap)
         }

@@ -22,7 +22,7 @@ use crate::budget::{Budget, Share};
 use crate::handshake::{self, Rejection, Request, Variant};
 use crate::http::{Head, Response};
 use crate::socket::WebSocket;
-use crate::tap::FrameEvent;
+use crate::tap::{FrameCallback, FrameEvent};
 use crate::thread_cache::ThreadCache;
 use connection::serve;
 use std::io::{self, Read, Write};
@@ -38,7 +38,7 @@ pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 type Handler = dyn Fn(WebSocket<SharedTcpStream>, &Request) -> HandlerResult + Send + Sync;
 type HttpHandler = dyn Fn(&Head) -> Response + Send + Sync;
 type Admission = dyn Fn(&Head, Variant) -> Result<(), Rejection> + Send + Sync;
-type FrameHook = dyn Fn(SocketAddr, &FrameEvent) + Send + Sync;
+type TapFactory = dyn Fn(&Request) -> Option<Arc<FrameCallback>> + Send + Sync;
 
 /// State shared by the accept loop, every connection thread and the handle.
 struct Shared {
@@ -47,7 +47,7 @@ struct Shared {
     handler: Box<Handler>,
     http: Box<HttpHandler>,
     admit: Box<Admission>,
-    frames: Option<Arc<FrameHook>>,
+    taps: Option<Box<TapFactory>>,
     active: AtomicUsize,
     open: Mutex<OpenConnections>,
     shutting_down: AtomicBool,
@@ -126,7 +126,7 @@ pub struct Server {
     handler: Box<Handler>,
     http: Box<HttpHandler>,
     admit: Box<Admission>,
-    frames: Option<Arc<FrameHook>>,
+    taps: Option<Box<TapFactory>>,
 }
 
 impl Server {
@@ -138,7 +138,7 @@ impl Server {
             handler: Box::new(|ws, _| Ok(crate::echo::echo(ws)?)),
             http: Box::new(|_| Response::error(404, "not found")),
             admit: Box::new(|_, _| Ok(())),
-            frames: None,
+            taps: None,
         })
     }
 
@@ -177,11 +177,27 @@ impl Server {
     /// Sets a hook that sees every frame of every upgraded connection, both ways, with
     /// the peer's address (`--trace`). Frames are read from the bytes as they pass
     /// ([`crate::tap`]); without a hook, nothing is decoded twice.
-    pub fn on_frame<F>(mut self, hook: F) -> Server
+    pub fn on_frame<F>(self, hook: F) -> Server
     where
         F: Fn(SocketAddr, &FrameEvent) + Send + Sync + 'static,
     {
-        self.frames = Some(Arc::new(hook));
+        let hook = Arc::new(hook);
+        self.on_tap(move |request| {
+            let (hook, peer) = (hook.clone(), request.peer?);
+            Some(Arc::new(move |e: &FrameEvent| hook(peer, e)))
+        })
+    }
+
+    /// Sets a choice, made once per upgraded connection from its request, of whether
+    /// to watch its frames and with what: `Some(callback)` taps that connection
+    /// ([`crate::tap`]), `None` leaves it untouched. [`Server::on_frame`] is the
+    /// special case that watches every one; the `stdws` inspector page watches only
+    /// the connection that presents its token. The last of the two calls wins.
+    pub fn on_tap<F>(mut self, choose: F) -> Server
+    where
+        F: Fn(&Request) -> Option<Arc<FrameCallback>> + Send + Sync + 'static,
+    {
+        self.taps = Some(Box::new(choose));
         self
     }
 
@@ -221,7 +237,7 @@ impl Server {
             handler: self.handler,
             http: self.http,
             admit: self.admit,
-            frames: self.frames,
+            taps: self.taps,
             active: AtomicUsize::new(0),
             open: Mutex::new(OpenConnections::default()),
             shutting_down: AtomicBool::new(false),
