@@ -83,7 +83,7 @@ fn config(args: &Args) -> Config {
 /// What each upgraded connection gets, by the mode.
 enum App {
     Echo,
-    Broadcast(Rooms),
+    Broadcast(Arc<Rooms>),
     Exec(Arc<Exec>),
 }
 
@@ -98,7 +98,7 @@ fn with_mode(
 ) -> Server {
     let app = match &args.mode {
         Mode::Echo => App::Echo,
-        Mode::Broadcast => App::Broadcast(Rooms::new(broadcast::DEFAULT_QUEUE, log)),
+        Mode::Broadcast => App::Broadcast(Arc::new(Rooms::new(broadcast::DEFAULT_QUEUE, log))),
         Mode::Exec {
             program,
             args: argv,
@@ -122,6 +122,13 @@ fn with_mode(
             server.on_upgrade(move |head, variant| match head.path() {
                 inspect::EVENTS_PATH => Ok(()),
                 _ => exec.admit(head, variant),
+            })
+        }
+        App::Broadcast(rooms) => {
+            let rooms = rooms.clone();
+            server.on_upgrade(move |head, _| match head.path() {
+                inspect::EVENTS_PATH => Ok(()),
+                _ => rooms.admit(head),
             })
         }
         _ => server,

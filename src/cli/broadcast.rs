@@ -26,7 +26,10 @@ use super::spawn_named;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use stdws::budget::{Account, Refusal, Share};
+use stdws::handshake::Rejection;
+use stdws::http::Head;
 use stdws::{
     CloseCode, Error, HandlerResult, Message, MessageRef, Request, SharedTcpStream, WebSocket,
     Writer,
@@ -75,10 +78,29 @@ struct Room {
     members: Vec<Member>,
 }
 
+/// A place in a room taken when the upgrade is admitted, before the `101` is written,
+/// so that a member hears every message sent after its `101`; its connection's
+/// handler claims it a moment later.
+struct Seat {
+    /// The request's key (`Sec-WebSocket-Key`, or hixie-76's two keys): how the
+    /// handler finds its seat.
+    key: String,
+    path: String,
+    id: u64,
+    waiting: End<Arc<Held>>,
+    overflowed: Arc<AtomicBool>,
+    taken_at: Instant,
+}
+
+/// How long an unclaimed seat is kept: its upgrade failed after admission (the
+/// `101` could not be written), so no handler will come for it.
+const SEAT_LIFETIME: Duration = Duration::from_secs(30);
+
 /// Every room, kept sorted by path so that a path is found by binary search. (A
 /// `HashMap` does the same, and brings its own table code and SipHash into the binary.)
 pub struct Rooms {
     rooms: Mutex<Vec<Room>>,
+    seats: Mutex<Vec<Seat>>,
     next_id: AtomicU64,
     queue: usize,
     log: Log,
@@ -89,6 +111,7 @@ impl Rooms {
     pub fn new(queue: usize, log: Log) -> Rooms {
         Rooms {
             rooms: Mutex::new(Vec::new()),
+            seats: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
             queue: queue.max(1),
             log,
@@ -96,7 +119,7 @@ impl Rooms {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Room>> {
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.rooms)
     }
 
     /// Where the room at `path` is in `rooms`, or where it would go.
@@ -104,8 +127,83 @@ impl Rooms {
         rooms.binary_search_by(|room| room.path.as_str().cmp(path))
     }
 
-    /// Serves one member: joins its room, relays what it sends, leaves.
-    /// Its writer is lent to `inspector` meanwhile, should a page be watching it.
+    /// The admission check (`Server::on_upgrade`): takes a seat in the room at the
+    /// request's path, so the member is in the room before its `101` is written.
+    /// Seats left unclaimed for [`SEAT_LIFETIME`] are given up here too.
+    pub fn admit(&self, head: &Head) -> Result<(), Rejection> {
+        let now = Instant::now();
+        let stale: Vec<Seat> = {
+            let mut seats = lock(&self.seats);
+            let (stale, live) = std::mem::take(&mut *seats)
+                .into_iter()
+                .partition(|s| now.duration_since(s.taken_at) > SEAT_LIFETIME);
+            *seats = live;
+            stale
+        };
+        for seat in stale {
+            self.leave(&seat.path, seat.id);
+        }
+        let path = head.path().to_string();
+        let (id, waiting, overflowed) = self.join(&path, "(joining)");
+        lock(&self.seats).push(Seat {
+            key: seat_key(head),
+            path,
+            id,
+            waiting,
+            overflowed,
+            taken_at: now,
+        });
+        Ok(())
+    }
+
+    /// The seat admitted for this request, taken out of the waiting list.
+    fn claim(&self, request: &Request, peer: &str) -> Option<Seat> {
+        let key = seat_key(&request.head);
+        let path = request.path();
+        let seat = {
+            let mut seats = lock(&self.seats);
+            let at = seats.iter().position(|s| s.key == key && s.path == path)?;
+            seats.remove(at)
+        };
+        let mut rooms = self.lock();
+        if let Ok(i) = Rooms::find(&rooms, path) {
+            if let Some(member) = rooms[i].members.iter_mut().find(|m| m.id == seat.id) {
+                member.peer = peer.to_string();
+            }
+        }
+        Some(seat)
+    }
+
+    /// Puts a new member into the room at `path` (made if need be); its id, the
+    /// member's end of its queue, and its overflow flag.
+    fn join(&self, path: &str, peer: &str) -> (u64, End<Arc<Held>>, Arc<AtomicBool>) {
+        let (queue, waiting) = bounded(self.queue, QUEUE_BYTES);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut rooms = self.lock();
+        let i = match Rooms::find(&rooms, path) {
+            Ok(i) => i,
+            Err(i) => {
+                let room = Room {
+                    path: path.to_string(),
+                    members: Vec::new(),
+                };
+                rooms.insert(i, room);
+                i
+            }
+        };
+        rooms[i].members.push(Member {
+            id,
+            peer: peer.to_string(),
+            queue,
+            overflowed: overflowed.clone(),
+        });
+        (id, waiting, overflowed)
+    }
+
+    /// Serves one member: takes its seat in its room (or joins now, if it was not
+    /// admitted through [`Rooms::admit`]), relays what it sends, leaves. Its writer
+    /// is lent to `inspector` meanwhile, should a page be watching it.
     pub fn serve(
         &self,
         ws: WebSocket<SharedTcpStream>,
@@ -118,9 +216,10 @@ impl Rooms {
         let (mut reader, writer) = ws.split()?;
         let _lent = inspector.attach(request, &writer);
         let own_writer = writer.clone();
-        let (queue, waiting) = bounded(self.queue, QUEUE_BYTES);
-        let overflowed = Arc::new(AtomicBool::new(false));
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (id, waiting, overflowed) = match self.claim(request, &peer) {
+            Some(seat) => (seat.id, seat.waiting, seat.overflowed),
+            None => self.join(&path, &peer),
+        };
         let (finished, reader_done) = Signal::new();
         let drain = {
             let (overflowed, log, peer) = (overflowed.clone(), self.log, peer.clone());
@@ -139,25 +238,8 @@ impl Rooms {
             )?
         };
         let members = {
-            let mut rooms = self.lock();
-            let room = match Rooms::find(&rooms, &path) {
-                Ok(i) => &mut rooms[i].members,
-                Err(i) => {
-                    let room = Room {
-                        path: path.clone(),
-                        members: Vec::new(),
-                    };
-                    rooms.insert(i, room);
-                    &mut rooms[i].members
-                }
-            };
-            room.push(Member {
-                id,
-                peer: peer.clone(),
-                queue,
-                overflowed,
-            });
-            room.len()
+            let rooms = self.lock();
+            Rooms::find(&rooms, &path).map_or(0, |i| rooms[i].members.len())
         };
         self.log
             .debug(format_args!("{peer} joined {path} ({members} members)"));
@@ -231,6 +313,24 @@ impl Rooms {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing under these locks can panic half-way through a change.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What identifies a request between its admission and its handler: the client's
+/// nonce (RFC 6455 §4.1), or hixie-76's two keys.
+fn seat_key(head: &Head) -> String {
+    match head.header("Sec-WebSocket-Key") {
+        Some(key) => key.to_string(),
+        None => {
+            let key1 = head.header("Sec-WebSocket-Key1").unwrap_or("");
+            let key2 = head.header("Sec-WebSocket-Key2").unwrap_or("");
+            format!("{key1}\n{key2}")
+        }
+    }
+}
+
 /// The payload bytes of a data message.
 fn size_of(message: MessageRef<'_>) -> usize {
     match message {
@@ -283,4 +383,59 @@ fn drain(
         let _ = writer.close(CloseCode::POLICY_VIOLATION, OVERFLOW_REASON);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stdws::http::{parse_head, Parsed};
+    use stdws::Variant;
+
+    fn head(path: &str, key: &str) -> Head {
+        let text = format!(
+            "GET {path} HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        match parse_head(text.as_bytes(), 100) {
+            Ok(Parsed::Complete(head, _)) => head,
+            other => panic!("not a head: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_seat_taken_at_admission_hears_what_is_sent_before_its_handler_runs() {
+        let rooms = Rooms::new(DEFAULT_QUEUE, Log { level: 0 });
+        rooms.admit(&head("/lobby", "b-key")).unwrap();
+        rooms.admit(&head("/elsewhere", "c-key")).unwrap();
+        // Another member speaks between B's 101 and B's handler.
+        let said = Arc::new(Held {
+            message: Message::text("welcome"),
+            _bytes: None,
+        });
+        rooms.relay("/lobby", u64::MAX, said);
+        // B's handler claims its seat by path and key, and finds the message there.
+        let request = Request {
+            head: head("/lobby", "b-key"),
+            variant: Variant::Rfc6455,
+            protocol: None,
+            peer: None,
+            key3: None,
+        };
+        let seat = rooms.claim(&request, "b").expect("B's seat");
+        let heard = seat.waiting.take().expect("a message");
+        assert_eq!(heard.message, Message::text("welcome"));
+        assert!(
+            rooms.claim(&request, "b").is_none(),
+            "a seat is claimed once"
+        );
+        // C, on another path, has its seat but heard nothing.
+        let other = Request {
+            head: head("/elsewhere", "c-key"),
+            ..request
+        };
+        let seat = rooms.claim(&other, "c").expect("C's seat");
+        rooms.leave("/elsewhere", seat.id);
+        drop(rooms);
+        assert!(seat.waiting.take().is_none(), "nothing for C");
+    }
 }
