@@ -22,7 +22,7 @@ pub mod trace;
 #[cfg(unix)]
 pub mod unix;
 
-use std::io;
+use std::io::{self, BufRead, Read};
 use std::thread::{self, JoinHandle};
 
 /// Starts a helper thread named `name`: a program's stdout or stderr relay, a room
@@ -33,6 +33,16 @@ use std::thread::{self, JoinHandle};
 /// compile the standard library's thread start-up once more into the binary.
 pub fn spawn_named(name: &str, job: Box<dyn FnOnce() + Send>) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name(name.to_string()).spawn(job)
+}
+
+/// Appends the next line of `input` to `line`, its `\n` included, reading at most
+/// `limit` bytes; the bytes read, 0 at the end of the input.
+///
+/// Every line the binary reads (stdin for `--connect`, a program's stdout and
+/// stderr) goes through this one function and a `dyn BufRead`: `read_until` is
+/// generic over its reader, and each reader type would compile it once more.
+pub fn read_line(input: &mut dyn BufRead, limit: u64, line: &mut Vec<u8>) -> io::Result<usize> {
+    input.take(limit).read_until(b'\n', line)
 }
 
 /// Bytes as lower-case hex, two digits each, nothing between.
