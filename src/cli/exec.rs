@@ -199,10 +199,10 @@ impl Exec {
 
     fn spawn(&self, request: &Request) -> std::io::Result<Child> {
         let mut command = Command::new(&self.program);
-        command
-            .args(&self.args)
-            .env_clear()
-            .envs(self.inherited.iter().map(|(k, v)| (k, v)));
+        command.args(&self.args).env_clear();
+        for (name, value) in &self.inherited {
+            cgi_env::set(&mut command, name, value);
+        }
         cgi_env::set_variables(&mut command, request, self.server_port);
         command
             .stdin(Stdio::piped())
