@@ -178,7 +178,10 @@ fn handshake_report(request: &Request) -> String {
         head.method, head.target, head.version.0, head.version.1
     );
     for h in &head.headers {
-        text.push_str(&format!("{}: {}\r\n", h.name, h.value));
+        text.push_str(&h.name);
+        text.push_str(": ");
+        text.push_str(&h.value);
+        text.push_str("\r\n");
     }
     let mut out = String::from("{\"type\":\"handshake\",\"head\":");
     push_string(&mut out, &text);
@@ -220,13 +223,14 @@ fn answer_101(request: &Request) -> String {
             hixie76::response(origin, &location, protocol, &answer)
         }
     };
-    bytes
-        .iter()
-        .flat_map(|&b| match b {
-            b'\r' | b'\n' => vec![char::from(b)],
-            b => std::ascii::escape_default(b).map(char::from).collect(),
-        })
-        .collect()
+    let mut shown = String::with_capacity(bytes.len());
+    for &b in &bytes {
+        match b {
+            b'\r' | b'\n' => shown.push(char::from(b)),
+            b => shown.extend(std::ascii::escape_default(b).map(char::from)),
+        }
+    }
+    shown
 }
 
 /// `{"type":"frame",...}`: one frame, its payload's first bytes as on the wire and
