@@ -20,6 +20,8 @@
 //! pings the subject connection; the pong the browser answers shows as a row.
 
 use super::json::push_string;
+use super::push_hex;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use stdws::frame::apply_mask;
@@ -245,17 +247,22 @@ fn frame_report(e: &FrameEvent) -> String {
         Direction::Out => "out",
     };
     let mut out = format!(
-        "{{\"type\":\"frame\",\"dir\":\"{dir}\",\"fin\":{},\"rsv\":{},\"op\":{},\"name\":\"{}\",\"mask\":{},\"len\":{},\"key\":\"{}\",\"wire\":\"{}\",\"data\":\"{}\"",
+        "{{\"type\":\"frame\",\"dir\":\"{dir}\",\"fin\":{},\"rsv\":{},\"op\":{},\"name\":\"{}\",\"mask\":{},\"len\":{},\"key\":\"",
         u8::from(e.fin),
         e.rsv,
         e.opcode_bits,
         e.opcode,
         u8::from(e.masked),
         e.len,
-        e.mask.map_or_else(String::new, |k| super::hex(&k)),
-        super::hex(&e.preview),
-        super::hex(&data),
     );
+    if let Some(key) = e.mask {
+        push_hex(&mut out, &key);
+    }
+    out.push_str("\",\"wire\":\"");
+    push_hex(&mut out, &e.preview);
+    out.push_str("\",\"data\":\"");
+    push_hex(&mut out, &data);
+    out.push('"');
     let is_close = e.opcode == "close" && e.variant == Variant::Rfc6455;
     let text = if is_close {
         data.get(2..).unwrap_or(&[])
@@ -272,11 +279,12 @@ fn frame_report(e: &FrameEvent) -> String {
     }
     if is_close && data.len() >= 2 {
         let code = CloseCode(u16::from_be_bytes([data[0], data[1]]));
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             ",\"code\":{},\"meaning\":\"{}\"",
             code.0,
             code.meaning()
-        ));
+        );
     }
     out.push('}');
     out

@@ -47,11 +47,16 @@ pub fn read_line(input: &mut dyn BufRead, limit: u64, line: &mut Vec<u8>) -> io:
 
 /// Bytes as lower-case hex, two digits each, nothing between.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// Appends `bytes` to `out` as [`hex`] writes them.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }
