@@ -29,7 +29,7 @@ use stdws::handshake::{hixie76, rfc6455};
 use stdws::http::{Head, Response};
 use stdws::tap::{Direction, FrameCallback, FrameEvent};
 use stdws::{
-    CloseCode, HandlerResult, Message, Request, SharedTcpStream, Variant, WebSocket, Writer,
+    CloseCode, HandlerResult, MessageRef, Request, SharedTcpStream, Variant, WebSocket, Writer,
 };
 
 /// The page, one self-contained file.
@@ -114,14 +114,14 @@ impl Inspector {
             subject: None,
             writer: None,
         });
-        let _ = report.send(Message::text(announce));
-        while let Ok(message) = reader.read() {
-            if message == Message::text("ping") {
+        let _ = report.send_ref(MessageRef::Text(&announce));
+        while let Ok(message) = reader.read_ref() {
+            if message == MessageRef::Text("ping") {
                 let writer = (self.lock().iter())
                     .find(|s| s.token == token)
                     .and_then(|s| s.writer.clone());
                 if let Some(w) = writer {
-                    let _ = w.send(Message::Ping(b"from the inspector".to_vec()));
+                    let _ = w.send_ref(MessageRef::Ping(b"from the inspector"));
                 }
             }
         }
@@ -143,9 +143,9 @@ impl Inspector {
             session.subject = Some(peer);
             session.report.clone()
         };
-        let _ = report.send(Message::Text(handshake_report(request)));
+        let _ = report.send_ref(MessageRef::Text(&handshake_report(request)));
         Some(Arc::new(move |e: &FrameEvent| {
-            let _ = report.send(Message::Text(frame_report(e)));
+            let _ = report.send_ref(MessageRef::Text(&frame_report(e)));
         }))
     }
 
