@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
     };
     match &args.action {
-        Action::Help => to_stdout(&args::help()),
+        Action::Help => to_stdout(args::HELP),
         Action::Version => to_stdout(concat!("stdws ", env!("CARGO_PKG_VERSION"), "\n")),
         Action::Explain(words) => match stdws::explain::from_words(words) {
             Ok(explanation) => to_stdout(&explanation.to_string()),

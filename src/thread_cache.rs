@@ -79,14 +79,18 @@ impl ThreadCache {
         }
         drop(state);
         let queue = self.queue.clone();
+        // Boxed, as `Server::spawn` boxes its thread: `Builder::spawn` is generic over
+        // its closure, and every closure type would compile std's thread start-up
+        // into the binary once more (`cli::spawn_named` in the binary says the same).
+        let run: Job = Box::new(move || {
+            job();
+            while let Some(next) = queue.next_job() {
+                next();
+            }
+        });
         thread::Builder::new()
             .stack_size(self.stack_size)
-            .spawn(move || {
-                job();
-                while let Some(next) = queue.next_job() {
-                    next();
-                }
-            })
+            .spawn(run)
             .map(drop)
     }
 }

@@ -2,7 +2,7 @@
 //! websocketd names them, one `HTTP_*` variable per request header, and the parent's
 //! variables that `--passenv` lets through.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::process::Command;
 use stdws::Request;
 
@@ -52,7 +52,7 @@ pub fn set_variables(command: &mut Command, request: &Request, server_port: u16)
     let (remote_addr, remote_port) = request.peer.map_or((String::new(), String::new()), |p| {
         (p.ip().to_string(), p.port().to_string())
     });
-    command.envs([
+    let variables = [
         ("REMOTE_ADDR", remote_addr.as_str()),
         ("REMOTE_PORT", &remote_port),
         ("SERVER_NAME", host_name(head.header("Host").unwrap_or(""))),
@@ -71,7 +71,10 @@ pub fn set_variables(command: &mut Command, request: &Request, server_port: u16)
         ("SCRIPT_NAME", ""),
         ("PATH_INFO", head.path()),
         ("QUERY_STRING", head.query()),
-    ]);
+    ];
+    for (name, value) in variables {
+        set(command, name, OsStr::new(value));
+    }
     let mut headers: Vec<(String, String)> = Vec::new();
     for h in &head.headers {
         let name = variable_name(&h.name);
@@ -83,7 +86,16 @@ pub fn set_variables(command: &mut Command, request: &Request, server_port: u16)
             None => headers.push((name, h.value.clone())),
         }
     }
-    command.envs(headers);
+    for (name, value) in &headers {
+        set(command, name, OsStr::new(value));
+    }
+}
+
+/// Sets one variable for the program. Every variable goes through here, the
+/// parent's included, so `Command::env`, which is generic over its argument types,
+/// is compiled into the binary once.
+pub fn set(command: &mut Command, name: &str, value: &OsStr) {
+    command.env(name, value);
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@
 
 use super::args::Args;
 use super::log::write_line;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -239,7 +239,7 @@ fn send_stdin(writer: &Writer<SharedTcpStream>, binary: bool, sending: &Sending)
     let mut line = Vec::new();
     for number in 1.. {
         line.clear();
-        match stdin.read_until(b'\n', &mut line) {
+        match super::read_line(&mut stdin, u64::MAX, &mut line) {
             Ok(0) => return,
             Ok(_) => {}
             Err(e) => return fail(format!("cannot read stdin: {e}")),

@@ -199,10 +199,10 @@ impl Exec {
 
     fn spawn(&self, request: &Request) -> std::io::Result<Child> {
         let mut command = Command::new(&self.program);
-        command
-            .args(&self.args)
-            .env_clear()
-            .envs(self.inherited.iter().map(|(k, v)| (k, v)));
+        command.args(&self.args).env_clear();
+        for (name, value) in &self.inherited {
+            cgi_env::set(&mut command, name, value);
+        }
         cgi_env::set_variables(&mut command, request, self.server_port);
         command
             .stdin(Stdio::piped())
@@ -370,13 +370,11 @@ impl Relay {
     /// that a long line's growth beyond the allowance is drawn from the budget as it
     /// happens (a program that writes 64 MiB without a newline waits, or fails with
     /// `Overloaded`, like any peer). The bytes read; 0 at the end of stdout.
-    fn read_line(&self, input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<usize, Error> {
+    fn read_line(&self, input: &mut dyn BufRead, line: &mut Vec<u8>) -> Result<usize, Error> {
         loop {
             let held = line.capacity();
             let room = self.max_line - line.len();
-            let n = input
-                .take(room.min(LINE_COPY_MAX) as u64)
-                .read_until(b'\n', line)?;
+            let n = super::read_line(input, room.min(LINE_COPY_MAX) as u64, line)?;
             if let Some(share) = &self.share {
                 share.grow(held, line.capacity())?;
             }
@@ -426,10 +424,7 @@ fn relay_stderr(
     let mut line = Vec::new();
     loop {
         line.clear();
-        match (&mut input)
-            .take(STDERR_LINE_MAX)
-            .read_until(b'\n', &mut line)
-        {
+        match super::read_line(&mut input, STDERR_LINE_MAX, &mut line) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);

@@ -20,6 +20,8 @@
 //! pings the subject connection; the pong the browser answers shows as a row.
 
 use super::json::push_string;
+use super::push_hex;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use stdws::frame::apply_mask;
@@ -27,7 +29,7 @@ use stdws::handshake::{hixie76, rfc6455};
 use stdws::http::{Head, Response};
 use stdws::tap::{Direction, FrameCallback, FrameEvent};
 use stdws::{
-    CloseCode, HandlerResult, Message, Request, SharedTcpStream, Variant, WebSocket, Writer,
+    CloseCode, HandlerResult, MessageRef, Request, SharedTcpStream, Variant, WebSocket, Writer,
 };
 
 /// The page, one self-contained file.
@@ -112,14 +114,14 @@ impl Inspector {
             subject: None,
             writer: None,
         });
-        let _ = report.send(Message::text(announce));
-        while let Ok(message) = reader.read() {
-            if message == Message::text("ping") {
+        let _ = report.send_ref(MessageRef::Text(&announce));
+        while let Ok(message) = reader.read_ref() {
+            if message == MessageRef::Text("ping") {
                 let writer = (self.lock().iter())
                     .find(|s| s.token == token)
                     .and_then(|s| s.writer.clone());
                 if let Some(w) = writer {
-                    let _ = w.send(Message::Ping(b"from the inspector".to_vec()));
+                    let _ = w.send_ref(MessageRef::Ping(b"from the inspector"));
                 }
             }
         }
@@ -141,9 +143,9 @@ impl Inspector {
             session.subject = Some(peer);
             session.report.clone()
         };
-        let _ = report.send(Message::Text(handshake_report(request)));
+        let _ = report.send_ref(MessageRef::Text(&handshake_report(request)));
         Some(Arc::new(move |e: &FrameEvent| {
-            let _ = report.send(Message::Text(frame_report(e)));
+            let _ = report.send_ref(MessageRef::Text(&frame_report(e)));
         }))
     }
 
@@ -178,7 +180,10 @@ fn handshake_report(request: &Request) -> String {
         head.method, head.target, head.version.0, head.version.1
     );
     for h in &head.headers {
-        text.push_str(&format!("{}: {}\r\n", h.name, h.value));
+        text.push_str(&h.name);
+        text.push_str(": ");
+        text.push_str(&h.value);
+        text.push_str("\r\n");
     }
     let mut out = String::from("{\"type\":\"handshake\",\"head\":");
     push_string(&mut out, &text);
@@ -220,13 +225,14 @@ fn answer_101(request: &Request) -> String {
             hixie76::response(origin, &location, protocol, &answer)
         }
     };
-    bytes
-        .iter()
-        .flat_map(|&b| match b {
-            b'\r' | b'\n' => vec![char::from(b)],
-            b => std::ascii::escape_default(b).map(char::from).collect(),
-        })
-        .collect()
+    let mut shown = String::with_capacity(bytes.len());
+    for &b in &bytes {
+        match b {
+            b'\r' | b'\n' => shown.push(char::from(b)),
+            b => shown.extend(std::ascii::escape_default(b).map(char::from)),
+        }
+    }
+    shown
 }
 
 /// `{"type":"frame",...}`: one frame, its payload's first bytes as on the wire and
@@ -241,17 +247,22 @@ fn frame_report(e: &FrameEvent) -> String {
         Direction::Out => "out",
     };
     let mut out = format!(
-        "{{\"type\":\"frame\",\"dir\":\"{dir}\",\"fin\":{},\"rsv\":{},\"op\":{},\"name\":\"{}\",\"mask\":{},\"len\":{},\"key\":\"{}\",\"wire\":\"{}\",\"data\":\"{}\"",
+        "{{\"type\":\"frame\",\"dir\":\"{dir}\",\"fin\":{},\"rsv\":{},\"op\":{},\"name\":\"{}\",\"mask\":{},\"len\":{},\"key\":\"",
         u8::from(e.fin),
         e.rsv,
         e.opcode_bits,
         e.opcode,
         u8::from(e.masked),
         e.len,
-        e.mask.map_or_else(String::new, |k| super::hex(&k)),
-        super::hex(&e.preview),
-        super::hex(&data),
     );
+    if let Some(key) = e.mask {
+        push_hex(&mut out, &key);
+    }
+    out.push_str("\",\"wire\":\"");
+    push_hex(&mut out, &e.preview);
+    out.push_str("\",\"data\":\"");
+    push_hex(&mut out, &data);
+    out.push('"');
     let is_close = e.opcode == "close" && e.variant == Variant::Rfc6455;
     let text = if is_close {
         data.get(2..).unwrap_or(&[])
@@ -268,11 +279,12 @@ fn frame_report(e: &FrameEvent) -> String {
     }
     if is_close && data.len() >= 2 {
         let code = CloseCode(u16::from_be_bytes([data[0], data[1]]));
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             ",\"code\":{},\"meaning\":\"{}\"",
             code.0,
             code.meaning()
-        ));
+        );
     }
     out.push('}');
     out

@@ -22,7 +22,7 @@ pub mod trace;
 #[cfg(unix)]
 pub mod unix;
 
-use std::io;
+use std::io::{self, BufRead, Read};
 use std::thread::{self, JoinHandle};
 
 /// Starts a helper thread named `name`: a program's stdout or stderr relay, a room
@@ -35,13 +35,28 @@ pub fn spawn_named(name: &str, job: Box<dyn FnOnce() + Send>) -> io::Result<Join
     thread::Builder::new().name(name.to_string()).spawn(job)
 }
 
+/// Appends the next line of `input` to `line`, its `\n` included, reading at most
+/// `limit` bytes; the bytes read, 0 at the end of the input.
+///
+/// Every line the binary reads (stdin for `--connect`, a program's stdout and
+/// stderr) goes through this one function and a `dyn BufRead`: `read_until` is
+/// generic over its reader, and each reader type would compile it once more.
+pub fn read_line(input: &mut dyn BufRead, limit: u64, line: &mut Vec<u8>) -> io::Result<usize> {
+    input.take(limit).read_until(b'\n', line)
+}
+
 /// Bytes as lower-case hex, two digits each, nothing between.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// Appends `bytes` to `out` as [`hex`] writes them.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }

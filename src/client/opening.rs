@@ -73,11 +73,8 @@ impl Opening {
     pub fn new(url: &Url, options: &ClientOptions) -> Result<Opening, ClientError> {
         check_options(options)?;
         let mut random = Random::new();
-        let mut head = format!(
-            "GET {} HTTP/1.1\r\nHost: {}\r\n",
-            url.resource,
-            url.host_header()
-        );
+        let mut head = format!("GET {} HTTP/1.1\r\n", url.resource);
+        push_field(&mut head, "Host", &url.host_header());
         let expected = match options.variant {
             Variant::Rfc6455 => {
                 let nonce = random.nonce();
@@ -92,9 +89,9 @@ impl Opening {
                 let (key1, n1) = hixie_key(&mut random);
                 let (key2, n2) = hixie_key(&mut random);
                 let key3 = random.next_u64().to_le_bytes();
-                head.push_str(&format!(
-                    "Upgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key1: {key1}\r\nSec-WebSocket-Key2: {key2}\r\n"
-                ));
+                head.push_str("Upgrade: WebSocket\r\nConnection: Upgrade\r\n");
+                push_field(&mut head, "Sec-WebSocket-Key1", &key1);
+                push_field(&mut head, "Sec-WebSocket-Key2", &key2);
                 if options.origin.is_none() {
                     head.push_str("Origin: null\r\n");
                 }
@@ -108,16 +105,17 @@ impl Opening {
             }
         };
         if let Some(origin) = &options.origin {
-            head.push_str(&format!("Origin: {origin}\r\n"));
+            push_field(&mut head, "Origin", origin);
         }
         if !options.protocols.is_empty() {
-            head.push_str(&format!(
-                "Sec-WebSocket-Protocol: {}\r\n",
-                options.protocols.join(", ")
-            ));
+            push_field(
+                &mut head,
+                "Sec-WebSocket-Protocol",
+                &options.protocols.join(", "),
+            );
         }
         for (name, value) in &options.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            push_field(&mut head, name, value);
         }
         head.push_str("\r\n");
         Ok(Opening { head, expected })
@@ -204,6 +202,15 @@ fn escaped(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Appends the header field `name: value` and its CRLF to `head`. (Pushed in pieces,
+/// not formatted: the request is plain concatenation.)
+fn push_field(head: &mut String, name: &str, value: &str) {
+    head.push_str(name);
+    head.push_str(": ");
+    head.push_str(value);
+    head.push_str("\r\n");
+}
+
 /// Refuses options that would put something other than a header value on the wire.
 fn check_options(options: &ClientOptions) -> Result<(), ClientError> {
     // RFC 7230 §3.2.6: token = 1*tchar; the subprotocol list is "1#token" (§4.1).
@@ -253,7 +260,8 @@ fn hixie_key(random: &mut Random) -> (String, u32) {
     let spaces = 1 + (random.next_u64() % 12) as u32;
     let max = u32::MAX / spaces;
     let number = (random.next_u64() % u64::from(max)) as u32;
-    let mut key: Vec<char> = (number * spaces).to_string().chars().collect();
+    // Every character is ASCII, so any index is a place to insert at.
+    let mut key = (number * spaces).to_string();
     let noise =
         b"!\"#$%&'()*+,-./:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     for _ in 0..(1 + random.next_u64() % 12) {
@@ -266,7 +274,7 @@ fn hixie_key(random: &mut Random) -> (String, u32) {
         let at = 1 + (random.next_u64() % (key.len() as u64 - 1)) as usize;
         key.insert(at, ' ');
     }
-    (key.into_iter().collect(), number)
+    (key, number)
 }
 
 #[cfg(test)]

@@ -218,9 +218,11 @@ impl Server {
         let addr = self.local_addr()?;
         let (listener, shared) = self.into_shared();
         let loop_shared = shared.clone();
+        // Boxed, as the connection threads are: one copy of std's thread start-up.
+        let run: Box<dyn FnOnce() + Send> = Box::new(move || accept_loop(&listener, &loop_shared));
         let thread = thread::Builder::new()
             .name("stdws-accept".into())
-            .spawn(move || accept_loop(&listener, &loop_shared))?;
+            .spawn(run)?;
         Ok(ServerHandle {
             shared,
             addr,
