@@ -256,6 +256,7 @@ pub mod http;
 pub mod input;
 pub mod message;
 pub mod message_reader;
+pub mod permessage_deflate;
 pub mod random;
 pub mod server;
 pub mod socket;

@@ -10,8 +10,11 @@ use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, decode_header, Header, Opcode};
 use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
 use crate::message::{CloseCode, MessageRef};
+use crate::permessage_deflate::{Decompression, Direction};
 use crate::utf8::Utf8Progress;
 use std::io::Read;
+
+mod compressed;
 
 /// Which side of the connection we are: it decides which frames must be masked (§5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +117,10 @@ pub struct MessageReader {
     /// Where the message buffer's growth beyond its allowance is drawn from, if the
     /// connection has a memory budget ([`crate::budget`]).
     share: Option<Share>,
+    /// permessage-deflate, when negotiated ([`crate::permessage_deflate`]).
+    deflate: Option<Box<Decompression>>,
+    /// The message in progress came with RSV1: its payload is DEFLATE data.
+    compressed: bool,
 }
 
 impl MessageReader {
@@ -133,7 +140,16 @@ impl MessageReader {
             utf8: Utf8Progress::default(),
             delivered: Delivered::Nothing,
             share: None,
+            deflate: None,
+            compressed: false,
         }
+    }
+
+    /// Accepts compressed messages (RSV1, RFC 7692 §6) as negotiated in the
+    /// handshake. Without this, RSV1 fails the connection with 1002.
+    pub fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
+        let direction = Direction::incoming(params, self.role);
+        self.deflate = Some(Box::new(Decompression::new(direction)));
     }
 
     /// Draws the message buffer's growth beyond `share.allowance` from a memory
@@ -185,6 +201,7 @@ impl MessageReader {
                 self.message = None;
                 self.data_len = 0;
                 self.streamed = 0;
+                self.compressed = false;
                 self.utf8.reset();
                 self.shrink_after_message();
             }
@@ -198,13 +215,15 @@ impl MessageReader {
             let Some(frame) = self.frame else {
                 continue;
             };
-            if frame.remaining == 0 {
+            // A compressed frame whose piece filled up may still hold output.
+            let frame_done = frame.remaining == 0 && !(self.compressed && piece_ready);
+            if frame_done {
                 self.frame = None;
                 if frame.opcode.is_control() {
                     return self.control_message(frame.opcode).map(Part::Message);
                 }
             }
-            let ends_message = frame.remaining == 0 && frame.fin;
+            let ends_message = frame_done && frame.fin;
             if ends_message && self.streamed == 0 {
                 self.delivered = Delivered::Message;
                 let payload = &self.data[..self.data_len];
@@ -253,9 +272,7 @@ impl MessageReader {
 
     /// Applies the header rules of §5.2–§5.5 and the size limits.
     fn start_frame(&mut self, h: Header) -> Result<FrameInProgress, Violation> {
-        if h.rsv != 0 {
-            return Err(Violation::ReservedBits);
-        }
+        let rsv1 = h.rsv != 0 && self.compression_bit(h)?;
         let opcode = Opcode::from_bits(h.opcode_bits).ok_or(Violation::ReservedOpcode)?;
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err(Violation::UnmaskedFrameFromClient),
@@ -275,13 +292,17 @@ impl MessageReader {
                 (Opcode::Continuation, None) => return Err(Violation::UnexpectedContinuation),
                 (Opcode::Continuation, Some(_)) => {}
                 (_, Some(_)) => return Err(Violation::ExpectedContinuation),
-                (_, None) => self.message = Some(opcode),
+                (_, None) => {
+                    self.message = Some(opcode);
+                    self.compressed = rsv1;
+                }
             }
             if h.len > self.limits.max_frame_size as u64 {
                 return Err(Violation::FrameTooLarge);
             }
+            // A compressed message is measured as it inflates (1009 there).
             let so_far = self.streamed + self.data_len;
-            if h.len > (self.limits.max_message_size - so_far) as u64 {
+            if !self.compressed && h.len > (self.limits.max_message_size - so_far) as u64 {
                 return Err(Violation::MessageTooLarge);
             }
         }
@@ -305,6 +326,9 @@ impl MessageReader {
         let Some(frame) = self.frame.as_mut() else {
             return Ok(false);
         };
+        if self.compressed && !frame.opcode.is_control() {
+            return self.read_compressed_payload(stream, piece_size);
+        }
         let cut = !frame.opcode.is_control() && self.message == Some(Opcode::Binary);
         let frame_len = frame.received as u64 + frame.remaining;
         let read_by_read = cut && frame_len >= piece_size as u64;
@@ -384,6 +408,19 @@ impl MessageReader {
             }
         }
         Ok(cut && self.data_len >= piece_size)
+    }
+
+    /// Whether RSV bits `h.rsv` (not zero) are RSV1 where RFC 7692 §6 allows it: on
+    /// the first frame of a text or binary message, with the extension negotiated.
+    /// Anywhere else they fail the connection (1002).
+    fn compression_bit(&self, h: Header) -> Result<bool, Violation> {
+        if h.rsv != 0b100 || self.deflate.is_none() {
+            return Err(Violation::ReservedBits);
+        }
+        match h.opcode_bits {
+            0x1 | 0x2 => Ok(true),
+            _ => Err(Violation::MisplacedCompressionBit),
+        }
     }
 
     /// Gives back a large message's buffer once it has been delivered: with a
