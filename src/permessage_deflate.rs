@@ -137,7 +137,11 @@ impl Decompression {
             let drawn = Drawn::draw(share, inflater.memory(), patience)?;
             self.inflater = Some((inflater, drawn));
         }
-        Ok(self.inflater.as_mut().map(|(i, _)| &mut **i).expect("just created"))
+        Ok(self
+            .inflater
+            .as_mut()
+            .map(|(i, _)| &mut **i)
+            .expect("just created"))
     }
 
     /// Whether a message's compressed bytes are still to be inflated.

@@ -340,8 +340,8 @@ where
                     .push((name.trim().to_string(), v.trim().to_string()));
             }
             "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace" | "--hex"
-            | "--hixie76" | "--deflate" | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h"
-            | "--version" | "-V"
+            | "--hixie76" | "--deflate" | "--quiet" | "-q" | "--verbose" | "-v" | "--help"
+            | "-h" | "--version" | "-V"
                 if inline.is_some() =>
             {
                 return Err(UsageError(format!("{flag} takes no value")));

@@ -357,6 +357,8 @@ mod tests {
                 protocol: None,
                 peer: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
                 key3: None,
+                deflate: None,
+                extensions: None,
             }
         };
         assert!(inspector.tap_for(&request("/?inspect=nope")).is_none());
