@@ -9,7 +9,8 @@
 //! connection that negotiated compression and never uses it costs a few bytes.
 //!
 //! **Memory.** An inflater holds its history ring (`2^window_bits` bytes) and about
-//! 8 KiB of tables; a compressor about 210 KiB at a 15-bit window. On a server both
+//! 9 KiB of tables, and the reading side a 16 KiB input buffer; a compressor about
+//! 210 KiB at a 15-bit window, and the sending side a 16 KiB output buffer. On a server both
 //! are drawn from the connection's account in the memory budget
 //! ([`crate::budget`]) when they are created, and given back when the connection ends
 //! (they live as long as it does: with context takeover their history is part of the
@@ -102,7 +103,7 @@ pub struct Decompression {
     direction: Direction,
     inflater: Option<(Box<Inflater>, Drawn)>,
     /// Compressed payload, unmasked; `input[used..]` is still to be inflated. Reused
-    /// from frame to frame, never larger than one read.
+    /// from frame to frame, never larger than [`INPUT_CHUNK`].
     pub(crate) input: Vec<u8>,
     pub(crate) used: usize,
     /// The inflater stopped on a full output with a byte waiting.
@@ -134,7 +135,8 @@ impl Decompression {
         if self.inflater.is_none() {
             let inflater = Box::new(Inflater::new(self.direction.window_bits, true));
             let patience = share.map_or(Duration::ZERO, |s| s.patience);
-            let drawn = Drawn::draw(share, inflater.memory(), patience)?;
+            let bytes = inflater.memory() + INPUT_CHUNK;
+            let drawn = Drawn::draw(share, bytes, patience)?;
             self.inflater = Some((inflater, drawn));
         }
         Ok(self
@@ -162,8 +164,13 @@ pub struct Compression {
     pub(crate) enabled: bool,
 }
 
-/// The compressed-message buffer keeps at most this much capacity between messages.
-const RETAINED_OUTPUT: usize = 64 * 1024;
+/// The compressed-message buffer keeps at most this much capacity between messages
+/// (and is charged for it); a larger message's buffer is freed once it is sent.
+const RETAINED_OUTPUT: usize = 16 * 1024;
+
+/// The most compressed bytes read from the stream (and then inflated) at a time: the
+/// size the reading side's input buffer reaches, and is charged for.
+pub(crate) const INPUT_CHUNK: usize = 16 * 1024;
 
 impl Compression {
     /// Ready to compress as `direction` allows.
@@ -186,7 +193,8 @@ impl Compression {
         if self.compressor.is_none() {
             let d = self.direction;
             let compressor = Box::new(Compressor::new(d.window_bits, d.context_takeover));
-            let Ok(drawn) = Drawn::draw(share, compressor.memory(), Duration::ZERO) else {
+            let bytes = compressor.memory() + RETAINED_OUTPUT;
+            let Ok(drawn) = Drawn::draw(share, bytes, Duration::ZERO) else {
                 return false;
             };
             self.compressor = Some((compressor, drawn));

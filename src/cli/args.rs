@@ -179,7 +179,7 @@ policy:
   --sameorigin           Origin's host[:port] must equal Host (default off)
   --protocol LIST        subprotocols accepted, first offered wins (default none)
   --deflate              accept permessage-deflate (RFC 7692): messages of 32
-                         bytes or more go out compressed; up to about 260 KiB
+                         bytes or more go out compressed; up to about 280 KiB
                          per compressing connection, drawn from --maxmemory
                          (default off: every offer declined)
 

@@ -15,10 +15,8 @@ use crate::deflate::{Status, MESSAGE_TAIL};
 use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, Opcode};
 use crate::input::eof_mid_frame;
+use crate::permessage_deflate::INPUT_CHUNK;
 use std::io::Read;
-
-/// The most compressed bytes read (and then inflated) at a time.
-const INPUT_CHUNK: usize = 16 * 1024;
 
 impl MessageReader {
     /// Reads and inflates the current compressed frame, to its end (false) or until a

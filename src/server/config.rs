@@ -73,7 +73,7 @@ pub struct Config {
     pub log: bool,
     /// permessage-deflate (RFC 7692): `None` (the default) declines every offer;
     /// `Some` accepts a client's offer within these preferences. Each compressing
-    /// connection's inflater and compressor (about 45 KiB and 210 KiB at 32 KiB
+    /// connection's inflater and compressor (56 KiB and 226 KiB at 32 KiB
     /// windows) are drawn from `memory_budget` on first use
     /// ([`crate::permessage_deflate`]).
     pub deflate: Option<ServerPreferences>,
