@@ -22,6 +22,8 @@ impl MessageReader {
     /// Reads and inflates the current compressed frame, to its end (false) or until a
     /// piece of a binary message is full (true; see `read_part`). Returning false
     /// means the frame is done: if it ended the message, the stream ended too.
+    /// Out of line, so that a plain message's path stays as short as it was.
+    #[inline(never)]
     pub(super) fn read_compressed_payload<R: Read + ?Sized>(
         &mut self,
         stream: &mut R,

@@ -413,6 +413,7 @@ impl MessageReader {
     /// Whether RSV bits `h.rsv` (not zero) are RSV1 where RFC 7692 §6 allows it: on
     /// the first frame of a text or binary message, with the extension negotiated.
     /// Anywhere else they fail the connection (1002).
+    #[cold]
     fn compression_bit(&self, h: Header) -> Result<bool, Violation> {
         if h.rsv != 0b100 || self.deflate.is_none() {
             return Err(Violation::ReservedBits);

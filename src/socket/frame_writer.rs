@@ -103,7 +103,23 @@ impl FrameWriter {
 
     /// A text or binary message in one frame: compressed, with RSV1 (RFC 7692 §6),
     /// when the extension was negotiated and the message is worth it.
+    #[inline]
     fn push_message<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<()> {
+        if self.deflate.is_some() {
+            return self.push_compressed(w, opcode, payload);
+        }
+        self.push_frame(w, opcode, payload, true, false)
+    }
+
+    /// `push_message` on a connection that negotiated compression: kept out of line,
+    /// so that a plain connection's path stays as short as it was.
+    #[inline(never)]
+    fn push_compressed<W: Write + ?Sized>(
         &mut self,
         w: &mut W,
         opcode: Opcode,
