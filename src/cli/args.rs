@@ -55,7 +55,7 @@ pub struct Args {
     /// `--connect`: once stdin has ended and the server has read it all, how long
     /// the server must stay silent before the client closes, in ms.
     pub linger_ms: u64,
-    /// Accept permessage-deflate offers (`--deflate`).
+    /// Accept permessage-deflate offers (`--deflate`); with `--connect`, offer it.
     pub deflate: bool,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
@@ -214,6 +214,8 @@ client (-c, --connect URL):
   --origin ORIGIN        the Origin header to send
   -H, --header 'N: V'    an extra header field (repeatable)
   --hixie76              speak the 2010 draft (hixie-76) instead of RFC 6455
+  --deflate              offer permessage-deflate (RFC 7692) as Chrome does; the
+                         server's answer is checked strictly
   --lingerms MS          when stdin ends: once the server has read everything
                          (a ping answered), wait until it has sent nothing for
                          MS, then close (default 500)
