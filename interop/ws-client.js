@@ -2,7 +2,10 @@
 // Checks a WebSocket echo server with npm `ws` (its client).
 //
 //   node ws-client.js ws://127.0.0.1:PORT/PATH [--protocols chat,superchat --expect-protocol chat]
+//                     [--deflate]
 //
+// --deflate turns on ws's perMessageDeflate (every message compressed, no threshold)
+// and requires the server to accept it.
 // Every payload carries a token unique to the run and must come back byte for byte:
 // text (ASCII, multi-byte, empty), binary (256 bytes, 1 MiB), a text sent in three
 // fragments, a ping with a payload, then a close with 1000 that must be answered with
@@ -23,6 +26,7 @@ if (!url) {
 }
 const protocols = (opt('--protocols') || '').split(',').map((s) => s.trim()).filter(Boolean);
 const expectProtocol = opt('--expect-protocol');
+const deflate = args.includes('--deflate');
 const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const TIMEOUT = 20000;
 
@@ -47,7 +51,8 @@ function within(promise, what) {
 }
 
 async function main() {
-  const ws = new WebSocket(url, protocols, { perMessageDeflate: false, handshakeTimeout: TIMEOUT });
+  const perMessageDeflate = deflate ? { threshold: 0 } : false;
+  const ws = new WebSocket(url, protocols, { perMessageDeflate, handshakeTimeout: TIMEOUT });
   const inbox = [];
   const waiting = [];
   ws.on('message', (data, isBinary) => {
@@ -65,6 +70,9 @@ async function main() {
     ws.once('error', reject);
   }), 'the handshake');
 
+  if (deflate) {
+    check(`permessage-deflate negotiated ('${ws.extensions}')`, ws.extensions.startsWith('permessage-deflate'));
+  }
   if (protocols.length) {
     check(`subprotocol '${ws.protocol}' chosen from ${protocols.join(',')}`, ws.protocol === expectProtocol,
       `(expected ${expectProtocol})`);

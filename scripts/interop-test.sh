@@ -6,6 +6,11 @@
 #                         message and requires a clean close with 1000 (interop/browser-*)
 #   PyPI websockets       echo, fragments, ping, subprotocol, close 1000 (interop/.venv)
 #   npm ws                the same checks from Node (interop/node_modules)
+#   permessage-deflate    a second stdws with --deflate --trace: websockets over a
+#                         matrix of offers and a bare offer spoken with Python's
+#                         zlib (interop/deflate_client.py), ws with perMessageDeflate,
+#                         Chromium with its own offer; each check also requires
+#                         compressed frames (RSV1 in the trace) both ways
 #   npm websocket-driver  hixie-76: stdws's challenge compared with the driver's own on
 #                         thousands of random keys, and stdws's hixie-76 client talking
 #                         to a websocket-driver echo server
@@ -83,6 +88,36 @@ check "python websockets -> stdws (no subprotocol offered)" "$PY" "$INTEROP/webs
 check "node ws -> stdws" node "$INTEROP/ws-client.js" "$WS/node" --protocols superchat,chat \
   --expect-protocol superchat
 check "headless chromium -> stdws" node "$INTEROP/browser-echo.js" "$WS/chromium"
+
+# ---------------------------------------------------------------- permessage-deflate
+DPORT=$(free_port)
+"$BIN/stdws" --port "$DPORT" --deflate --trace 2>"$WORK/deflate.log" &
+PIDS+=($!)
+wait_for_port "$DPORT" "${PIDS[-1]}" || {
+  cat "$WORK/deflate.log"
+  die "stdws --deflate did not start on port $DPORT"
+}
+DWS=ws://127.0.0.1:$DPORT
+
+# compressed CMD...: runs CMD against the --deflate server, then requires frames with
+# RSV1 (compressed, RFC 7692 §6) to have gone each way while it ran, as --trace saw.
+compressed() {
+  local in0 out0 in1 out1
+  in0=$(grep -c '<- rfc6455 .* rsv1=1' "$WORK/deflate.log" || true)
+  out0=$(grep -c -- '-> rfc6455 .* rsv1=1' "$WORK/deflate.log" || true)
+  timeout 180 "$@" || return 1
+  sleep 0.2
+  in1=$(grep -c '<- rfc6455 .* rsv1=1' "$WORK/deflate.log" || true)
+  out1=$(grep -c -- '-> rfc6455 .* rsv1=1' "$WORK/deflate.log" || true)
+  echo "compressed frames: $((in1 - in0)) in, $((out1 - out0)) out"
+  [ $((in1 - in0)) -gt 0 ] && [ $((out1 - out0)) -gt 0 ]
+}
+check "python websockets (offer matrix) and a bare offer with zlib -> stdws --deflate" \
+  compressed "$PY" "$INTEROP/deflate_client.py" "$DWS/python-deflate"
+check "node ws perMessageDeflate -> stdws --deflate" \
+  compressed node "$INTEROP/ws-client.js" "$DWS/node-deflate" --deflate
+check "headless chromium (its own offer) -> stdws --deflate" \
+  compressed node "$INTEROP/browser-echo.js" "$DWS/chromium-deflate"
 
 # ---------------------------------------------------------------- hixie-76
 check "hixie-76 challenge: stdws vs websocket-driver on 5000 random keys" \

@@ -44,13 +44,21 @@ pub enum Violation {
     MessageTooLarge,
     /// A hixie-76 length-prefixed frame whose length overflows or exceeds the limit.
     HixieLengthTooLarge,
+    /// RSV1 on a continuation or control frame, with permessage-deflate negotiated:
+    /// only a message's first frame says it is compressed (RFC 7692 §6).
+    MisplacedCompressionBit,
+    /// A compressed message whose payload is not valid DEFLATE data (RFC 1951), or
+    /// that does not end between blocks (RFC 7692 §7.2.2).
+    InvalidCompressedData,
 }
 
 impl Violation {
     /// The close code stdws sends for this violation.
     pub fn close_code(self) -> CloseCode {
         match self {
-            Violation::InvalidUtf8 | Violation::CloseReasonNotUtf8 => CloseCode::INVALID_PAYLOAD,
+            Violation::InvalidUtf8
+            | Violation::CloseReasonNotUtf8
+            | Violation::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
             Violation::FrameTooLarge
             | Violation::MessageTooLarge
             | Violation::HixieLengthTooLarge => CloseCode::MESSAGE_TOO_BIG,
@@ -77,6 +85,8 @@ impl Violation {
             Violation::FrameTooLarge => "frame over the size limit",
             Violation::MessageTooLarge => "message over the size limit",
             Violation::HixieLengthTooLarge => "hixie-76 frame length over the limit",
+            Violation::MisplacedCompressionBit => "RSV1 on a continuation or control frame",
+            Violation::InvalidCompressedData => "invalid compressed data",
         }
     }
 }

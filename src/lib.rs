@@ -97,6 +97,7 @@
 //!        neither / invalid         -> 400 / 403 / 426 with a one-line reason
 //!   -> WebSocket<stream>                               socket
 //!        RFC 6455: message_reader (frames, UTF-8, limits), frame (headers, masking)
+//!                  permessage_deflate (RSV1 messages, when negotiated): deflate
 //!        hixie-76: hixie_frame
 //!   -> your handler: read() -> Message, send(Message), close(code, reason)
 //!   -> last close frame, lingering close, one log line
@@ -119,7 +120,8 @@
 //! | messages and close codes | [`message`] | [`Message`], [`CloseCode`] |
 //! | the memory held for peers | [`budget`] | [`budget::Budget`], [`budget::Share`] |
 //! | the client side | [`client`] | [`client::connect`], nonce and masks from [`random`] |
-//! | permessage-deflate (RFC 7692) | [`deflate`] | [`deflate::Inflater`], [`deflate::Compressor`], [`deflate::extension`] |
+//! | DEFLATE and its negotiation (RFC 1951, RFC 7692) | [`deflate`] | [`deflate::Inflater`], [`deflate::Compressor`], [`deflate::extension`] |
+//! | permessage-deflate on a connection | [`permessage_deflate`] | each direction's window and history, state created on first use and charged to the [`budget`] |
 //!
 //! Everything but [`server`] and [`client::connect`] works on any `Read + Write`, so
 //! the protocol can be driven from memory in tests, or over a stream the embedder
@@ -256,6 +258,7 @@ pub mod http;
 pub mod input;
 pub mod message;
 pub mod message_reader;
+pub mod permessage_deflate;
 pub mod random;
 pub mod server;
 pub mod socket;

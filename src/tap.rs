@@ -73,6 +73,11 @@ impl fmt::Display for FrameEvent {
             self.len,
             u8::from(self.masked)
         )?;
+        match self.rsv {
+            0 => {}
+            0b100 => f.write_str(" rsv1=1 (compressed)")?,
+            rsv => write!(f, " rsv={rsv:03b}")?,
+        }
         if let Some(key) = self.mask {
             f.write_str(" key=")?;
             for b in key {

@@ -55,6 +55,8 @@ pub struct Args {
     /// `--connect`: once stdin has ended and the server has read it all, how long
     /// the server must stay silent before the client closes, in ms.
     pub linger_ms: u64,
+    /// Accept permessage-deflate offers (`--deflate`); with `--connect`, offer it.
+    pub deflate: bool,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
 }
@@ -116,6 +118,7 @@ impl Default for Args {
             hixie76: false,
             headers: Vec::new(),
             linger_ms: 500,
+            deflate: false,
             verbosity: 1,
         }
     }
@@ -175,6 +178,10 @@ policy:
   --origin LIST          comma-separated allowed origins, others get 403 (default any)
   --sameorigin           Origin's host[:port] must equal Host (default off)
   --protocol LIST        subprotocols accepted, first offered wins (default none)
+  --deflate              accept permessage-deflate (RFC 7692): messages of 32
+                         bytes or more go out compressed; up to about 280 KiB
+                         per compressing connection, drawn from --maxmemory
+                         (default off: every offer declined)
 
 plain HTTP:
   --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a
@@ -207,6 +214,8 @@ client (-c, --connect URL):
   --origin ORIGIN        the Origin header to send
   -H, --header 'N: V'    an extra header field (repeatable)
   --hixie76              speak the 2010 draft (hixie-76) instead of RFC 6455
+  --deflate              offer permessage-deflate (RFC 7692) as Chrome does; the
+                         server's answer is checked strictly
   --lingerms MS          when stdin ends: once the server has read everything
                          (a ping answered), wait until it has sent nothing for
                          MS, then close (default 500)
@@ -333,8 +342,8 @@ where
                     .push((name.trim().to_string(), v.trim().to_string()));
             }
             "--sameorigin" | "--broadcast" | "--binary" | "--passstderr" | "--trace" | "--hex"
-            | "--hixie76" | "--quiet" | "-q" | "--verbose" | "-v" | "--help" | "-h"
-            | "--version" | "-V"
+            | "--hixie76" | "--deflate" | "--quiet" | "-q" | "--verbose" | "-v" | "--help"
+            | "-h" | "--version" | "-V"
                 if inline.is_some() =>
             {
                 return Err(UsageError(format!("{flag} takes no value")));
@@ -346,6 +355,7 @@ where
             "--trace" => args.trace = true,
             "--hex" => args.hex = true,
             "--hixie76" => args.hixie76 = true,
+            "--deflate" => args.deflate = true,
             "--quiet" | "-q" => args.verbosity = 0,
             "--verbose" | "-v" => args.verbosity = 2,
             "--help" | "-h" => args.action = Action::Help,

@@ -420,6 +420,8 @@ mod tests {
             protocol: None,
             peer: None,
             key3: None,
+            deflate: None,
+            extensions: None,
         };
         let seat = rooms.claim(&request, "b").expect("B's seat");
         let heard = seat.waiting.take().expect("a message");

@@ -129,6 +129,7 @@ pub fn run(args: &Args, url: &str) -> ExitCode {
         origin: args.origins.first().cloned(),
         headers: args.headers.clone(),
         timeout: HANDSHAKE_TIMEOUT,
+        deflate: args.deflate,
         ..ClientOptions::default()
     };
     let opening = match Opening::new(&url, &options) {
@@ -168,13 +169,16 @@ pub fn run(args: &Args, url: &str) -> ExitCode {
     } else {
         tcp.clone()
     };
-    let ws = WebSocket::with_limits(
+    let mut ws = WebSocket::with_limits(
         stream,
         variant,
         Role::Client,
         Limits::default(),
         &answer.leftover,
     );
+    if let Some(params) = &answer.deflate {
+        ws.set_deflate(params);
+    }
     let (reader, writer) = match ws.split() {
         Ok(halves) => halves,
         Err(e) => return fail(format_args!("{e}")),

@@ -213,7 +213,8 @@ fn answer_101(request: &Request) -> String {
     let protocol = request.protocol.as_deref();
     let bytes = match request.variant {
         Variant::Rfc6455 => {
-            rfc6455::response(head.header("Sec-WebSocket-Key").unwrap_or(""), protocol)
+            let key = head.header("Sec-WebSocket-Key").unwrap_or("");
+            rfc6455::response(key, protocol, request.extensions.as_deref())
         }
         Variant::Hixie76 => {
             let number = |name| hixie76::key_number(head.header(name).unwrap_or("")).unwrap_or(0);
@@ -356,6 +357,8 @@ mod tests {
                 protocol: None,
                 peer: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
                 key3: None,
+                deflate: None,
+                extensions: None,
             }
         };
         assert!(inspector.tap_for(&request("/?inspect=nope")).is_none());

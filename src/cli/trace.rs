@@ -7,7 +7,7 @@ use stdws::tap::FrameEvent;
 use stdws::Request;
 
 /// Prints how the server's answer to `request` was derived, one line at a time, each
-/// prefixed with the peer.
+/// prefixed with the peer, and the permessage-deflate parameters agreed, if any.
 pub fn handshake(request: &Request) {
     let peer = super::log::peer(request);
     match stdws::explain::for_request(request) {
@@ -17,6 +17,24 @@ pub fn handshake(request: &Request) {
             }
         }
         None => super::log::write_line(format_args!("{peer} trace (no keys to explain)")),
+    }
+    if let Some(p) = &request.deflate {
+        super::log::write_line(format_args!(
+            "{peer} trace permessage-deflate agreed: server window 2^{} with{} context \
+             takeover, client window 2^{} with{} context takeover",
+            p.server_max_window_bits,
+            if p.server_no_context_takeover {
+                "out"
+            } else {
+                ""
+            },
+            p.client_max_window_bits,
+            if p.client_no_context_takeover {
+                "out"
+            } else {
+                ""
+            },
+        ));
     }
 }
 

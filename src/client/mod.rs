@@ -30,8 +30,12 @@
 //!   ([`ClientError::BadAccept`] otherwise), so a cached or misdirected answer fails.
 //! - A `Sec-WebSocket-Protocol` in the answer is one of those offered
 //!   ([`ClientError::BadProtocol`]); no answer is allowed (the server speaks none).
-//! - No `Sec-WebSocket-Extensions` in the answer: this client offers none
-//!   ([`ClientError::BadExtension`]).
+//! - No `Sec-WebSocket-Extensions` in the answer, unless permessage-deflate was
+//!   offered ([`ClientOptions::deflate`]); then an answer must accept exactly that
+//!   extension with parameters RFC 7692 §7.1 allows in an answer to
+//!   `permessage-deflate; client_max_window_bits`
+//!   ([`crate::deflate::extension::check_answer`]; [`ClientError::BadExtension`]
+//!   otherwise).
 //! - Every frame it sends is masked with a fresh 4-byte key (§5.3); frames the server
 //!   sends masked fail the connection (1002).
 //!
@@ -60,6 +64,7 @@ mod url;
 pub use opening::{Answer, Expected, Opening};
 pub use url::Url;
 
+use crate::deflate::Parameters;
 use crate::handshake::Variant;
 use crate::http::{HeadError, ResponseHead};
 use crate::message_reader::{Limits, Role};
@@ -86,6 +91,9 @@ pub struct ClientOptions {
     /// the handshake writes itself (`Host`, `Upgrade`, `Connection`, `Origin`,
     /// `Sec-WebSocket-*`) are refused with [`ClientError::BadOption`].
     pub headers: Vec<(String, String)>,
+    /// Offer permessage-deflate (RFC 7692) as Chrome does,
+    /// `permessage-deflate; client_max_window_bits` (default off; RFC 6455 only).
+    pub deflate: bool,
 }
 
 impl Default for ClientOptions {
@@ -97,6 +105,7 @@ impl Default for ClientOptions {
             limits: Limits::default(),
             timeout: Duration::from_secs(10),
             headers: Vec::new(),
+            deflate: false,
         }
     }
 }
@@ -120,7 +129,8 @@ pub enum ClientError {
     BadAccept(String),
     /// The server chose a subprotocol we did not offer.
     BadProtocol(String),
-    /// The server answered an extension, though this client offers none (§4.1).
+    /// The server answered an extension this client did not offer (RFC 6455 §4.1),
+    /// or answered permessage-deflate with parameters it may not send (RFC 7692 §7.1).
     BadExtension(String),
     /// An option cannot be sent: a subprotocol that is not an HTTP token, a repeated
     /// subprotocol, or an origin with control characters.
@@ -167,6 +177,8 @@ pub struct Connected<S> {
     pub socket: WebSocket<S>,
     /// The subprotocol the server chose, if any.
     pub protocol: Option<String>,
+    /// The permessage-deflate parameters the server accepted, if it did.
+    pub deflate: Option<Parameters>,
     /// The server's response head.
     pub response: ResponseHead,
 }
@@ -246,16 +258,20 @@ pub fn handshake<S: Read + Write>(
     stream.write_all(&opening.bytes())?;
     stream.flush()?;
     let answer = opening.read_answer(&mut stream, options)?;
-    let socket = WebSocket::with_limits(
+    let mut socket = WebSocket::with_limits(
         stream,
         options.variant,
         Role::Client,
         options.limits,
         &answer.leftover,
     );
+    if let Some(params) = &answer.deflate {
+        socket.set_deflate(params);
+    }
     Ok(Connected {
         socket,
         protocol: answer.protocol,
+        deflate: answer.deflate,
         response: answer.response,
     })
 }

@@ -7,6 +7,8 @@
 //! (`stdws --connect --trace`).
 
 use super::{ClientError, ClientOptions, Url};
+use crate::deflate::extension::{check_answer, CLIENT_OFFER};
+use crate::deflate::Parameters;
 use crate::handshake::hixie76;
 use crate::handshake::rfc6455::accept_key;
 use crate::handshake::Variant;
@@ -60,6 +62,8 @@ pub struct Answer {
     pub response: ResponseHead,
     /// The subprotocol the server chose (one of those offered), if any.
     pub protocol: Option<String>,
+    /// The permessage-deflate parameters the server accepted, if offered and accepted.
+    pub deflate: Option<Parameters>,
     /// Bytes read past the answer: the start of the server's first frames.
     pub leftover: Vec<u8>,
 }
@@ -106,6 +110,9 @@ impl Opening {
         };
         if let Some(origin) = &options.origin {
             push_field(&mut head, "Origin", origin);
+        }
+        if offers_deflate(options) {
+            head.push_str(&format!("Sec-WebSocket-Extensions: {CLIENT_OFFER}\r\n"));
         }
         if !options.protocols.is_empty() {
             push_field(
@@ -174,9 +181,18 @@ impl Opening {
                 }
             }
         }
-        if let Some(extension) = response.header("Sec-WebSocket-Extensions") {
-            return Err(ClientError::BadExtension(extension.trim().to_string()));
-        }
+        let answers: Vec<&str> = response
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+            .map(|h| h.value.as_str())
+            .collect();
+        let bad_extension = || ClientError::BadExtension(answers.join(", ").trim().to_string());
+        let deflate = match (offers_deflate(options), answers.is_empty()) {
+            (_, true) => None,
+            (false, false) => return Err(bad_extension()),
+            (true, false) => check_answer(&answers).map_err(|_| bad_extension())?,
+        };
         let protocol = response
             .header("Sec-WebSocket-Protocol")
             .map(|p| p.trim().to_string());
@@ -188,9 +204,15 @@ impl Opening {
         Ok(Answer {
             response,
             protocol,
+            deflate,
             leftover,
         })
     }
+}
+
+/// Whether the request offers permessage-deflate: asked for, on RFC 6455.
+fn offers_deflate(options: &ClientOptions) -> bool {
+    options.deflate && options.variant == Variant::Rfc6455
 }
 
 /// Bytes as text: printable ASCII as it is, anything else as `\xNN`.

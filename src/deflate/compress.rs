@@ -150,6 +150,17 @@ impl Compressor {
         self.finish_message(out);
     }
 
+    /// Bytes this compressor holds: input and history, hash heads and chains, the
+    /// block's tokens, the fixed codes. What a connection's memory budget is charged
+    /// for it.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Compressor>()
+            + self.buf.capacity()
+            + 2 * (self.head.capacity() + self.prev.capacity())
+            + 4 * self.tokens.capacity()
+            + std::mem::size_of::<Codes>()
+    }
+
     /// Takes the next piece of a message; complete blocks are appended to `out`.
     pub fn compress(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
         while !input.is_empty() {

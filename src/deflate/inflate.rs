@@ -256,6 +256,12 @@ impl Inflater {
         self.finish_message()
     }
 
+    /// Bytes this inflater holds: its tables (inline) and its history ring. What a
+    /// connection's memory budget is charged for it.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Inflater>() + self.window.capacity()
+    }
+
     /// Forgets everything: history, position, and any error.
     pub fn reset(&mut self) {
         self.state = State::Header;

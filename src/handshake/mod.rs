@@ -10,6 +10,8 @@
 pub mod hixie76;
 pub mod rfc6455;
 
+use crate::deflate::extension::{self, ServerPreferences};
+use crate::deflate::Parameters;
 use crate::http::{self, Head, HeadError, HeadLimits, Response};
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -132,6 +134,10 @@ pub struct Options {
     pub origin: OriginPolicy,
     /// Limits on the request head.
     pub head_limits: Option<HeadLimits>,
+    /// permessage-deflate (RFC 7692), if the server offers it: the first acceptable
+    /// offer is answered in `Sec-WebSocket-Extensions`; without this, or without an
+    /// acceptable offer, the answer has no such header and messages go plain.
+    pub deflate: Option<ServerPreferences>,
 }
 
 /// Whether the request asks to upgrade: an `Upgrade` header naming `websocket` (any
@@ -157,6 +163,10 @@ pub struct Request {
     pub peer: Option<SocketAddr>,
     /// hixie-76 only: the 8 bytes of key3 that followed the head (for `--trace`).
     pub key3: Option<[u8; 8]>,
+    /// The permessage-deflate parameters agreed, if the extension was accepted.
+    pub deflate: Option<Parameters>,
+    /// The `Sec-WebSocket-Extensions` value the 101 carried, if any.
+    pub extensions: Option<String>,
 }
 
 impl Request {
@@ -261,6 +271,21 @@ pub fn choose_protocol(head: &Head, supported: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The permessage-deflate offer the server accepts, if it offers the extension at
+/// all: the parameters agreed and the `Sec-WebSocket-Extensions` answer (RFC 7692
+/// §5.1). Offers on several header lines count in order; other extensions are ignored.
+pub fn negotiate_deflate(
+    head: &Head,
+    prefs: Option<&ServerPreferences>,
+) -> Option<(Parameters, String)> {
+    let prefs = prefs?;
+    let offers: Vec<&str> = head.headers_named("Sec-WebSocket-Extensions").collect();
+    if offers.is_empty() {
+        return None;
+    }
+    extension::accept(&offers, prefs)
+}
+
 /// Why [`accept`] did not produce a WebSocket. In every case the answer stdws owes
 /// the client has already been written (or none was due).
 #[derive(Debug)]
@@ -356,12 +381,19 @@ pub fn accept_with<S: Read + Write + ?Sized>(
         }
     };
     let mut key3_seen = None;
+    let mut deflate = None;
+    let mut extensions = None;
     let (answer, variant, protocol) = match accepted {
-        Accepted::Rfc6455 { key, protocol } => (
-            rfc6455::response(&key, protocol.as_deref()),
-            Variant::Rfc6455,
-            protocol,
-        ),
+        Accepted::Rfc6455 { key, protocol } => {
+            let agreed = negotiate_deflate(&head, options.deflate.as_ref());
+            deflate = agreed.as_ref().map(|(params, _)| *params);
+            extensions = agreed.map(|(_, answer)| answer);
+            (
+                rfc6455::response(&key, protocol.as_deref(), extensions.as_deref()),
+                Variant::Rfc6455,
+                protocol,
+            )
+        }
         Accepted::Hixie76 { numbers, protocol } => {
             let key3 = hixie76::read_key3(stream, &mut leftover).map_err(HandshakeError::Key3)?;
             key3_seen = Some(key3);
@@ -383,6 +415,8 @@ pub fn accept_with<S: Read + Write + ?Sized>(
             protocol,
             peer: None,
             key3: key3_seen,
+            deflate,
+            extensions,
         },
         leftover,
     })

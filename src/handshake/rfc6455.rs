@@ -81,14 +81,17 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
     Ok(key.to_string())
 }
 
-/// The 101 answer (§4.2.2 item 5).
-pub fn response(key: &str, protocol: Option<&str>) -> Vec<u8> {
+/// The 101 answer (§4.2.2 item 5), with the accepted extension, if any.
+pub fn response(key: &str, protocol: Option<&str>, extensions: Option<&str>) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
         accept_key(key)
     );
     if let Some(p) = protocol {
         out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+    }
+    if let Some(e) = extensions {
+        out.push_str(&format!("Sec-WebSocket-Extensions: {e}\r\n"));
     }
     out.push_str("\r\n");
     out.into_bytes()

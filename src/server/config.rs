@@ -1,5 +1,6 @@
 //! Every limit and policy of the server, each with a safe default.
 
+use crate::deflate::extension::ServerPreferences;
 use crate::handshake::{self, OriginPolicy};
 use crate::http::HeadLimits;
 use crate::message_reader::Limits;
@@ -70,6 +71,12 @@ pub struct Config {
     pub close_timeout: Duration,
     /// Write one line per connection (and per error) to stderr (default true).
     pub log: bool,
+    /// permessage-deflate (RFC 7692): `None` (the default) declines every offer;
+    /// `Some` accepts a client's offer within these preferences. Each compressing
+    /// connection's inflater and compressor (56 KiB and 226 KiB at 32 KiB
+    /// windows) are drawn from `memory_budget` on first use
+    /// ([`crate::permessage_deflate`]).
+    pub deflate: Option<ServerPreferences>,
 }
 
 impl Default for Config {
@@ -93,6 +100,7 @@ impl Default for Config {
             origin: OriginPolicy::Any,
             close_timeout: Duration::from_secs(2),
             log: true,
+            deflate: None,
         }
     }
 }
@@ -132,6 +140,7 @@ impl Config {
                 max_bytes: self.max_head_bytes,
                 max_headers: self.max_headers,
             }),
+            deflate: self.deflate,
         }
     }
 }

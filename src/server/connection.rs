@@ -108,6 +108,9 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     ws.set_send_pace(config.send_pace());
     let _ = stream.set_write_timeout(Some(config.write_slice()));
     ws.set_share(shared.share());
+    if let Some(params) = &request.deflate {
+        ws.set_deflate(params);
+    }
     let close = ws.close_state_handle();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
 

@@ -73,6 +73,12 @@ impl Codec {
         }
     }
 
+    pub(super) fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
+        if let Codec::Rfc6455(r) = self {
+            r.set_deflate(params);
+        }
+    }
+
     pub(super) fn has_buffered_input(&self) -> bool {
         match self {
             Codec::Rfc6455(r) => r.has_buffered_input(),

@@ -13,6 +13,7 @@ use crate::handshake::Variant;
 use crate::hixie_frame;
 use crate::message::{CloseCode, MessageRef};
 use crate::message_reader::{Piece, Role};
+use crate::permessage_deflate::{Compression, Direction};
 use crate::random::Random;
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub enum Relayed {
 /// header, with one vectored write; smaller ones are copied into the output buffer so
 /// several frames can leave in one system call.
 const DIRECT_WRITE_THRESHOLD: usize = 16 * 1024;
+
+/// The RSV1 bit of a frame's first byte: "compressed" under permessage-deflate.
+const RSV1: u8 = 0x40;
 
 /// Buffered output is written out once it reaches this size, even when more answers
 /// are expected.
@@ -57,6 +61,9 @@ pub(super) struct FrameWriter {
     /// Where a stalled queue's bytes are drawn from, and how many it drew.
     pub(super) share: Option<Share>,
     pub(super) drawn: usize,
+    /// permessage-deflate, when negotiated: whole text and binary messages are
+    /// compressed (pieces and control frames never are).
+    pub(super) deflate: Option<Box<Compression>>,
 }
 
 impl FrameWriter {
@@ -71,7 +78,64 @@ impl FrameWriter {
             meter: PaceMeter::default(),
             share: None,
             drawn: 0,
+            deflate: None,
         }
+    }
+
+    /// Compresses outgoing messages with what the handshake agreed (RFC 7692).
+    pub(super) fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
+        let role = if self.random.is_some() {
+            Role::Client
+        } else {
+            Role::Server
+        };
+        let direction = Direction::outgoing(params, role);
+        self.deflate = Some(Box::new(Compression::new(direction)));
+    }
+
+    /// Sends later text and binary messages compressed (`on`, the default once
+    /// negotiated) or plain.
+    pub(super) fn set_compression(&mut self, on: bool) {
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            deflate.enabled = on;
+        }
+    }
+
+    /// A text or binary message in one frame: compressed, with RSV1 (RFC 7692 §6),
+    /// when the extension was negotiated and the message is worth it.
+    #[inline]
+    fn push_message<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<()> {
+        if self.deflate.is_some() {
+            return self.push_compressed(w, opcode, payload);
+        }
+        self.push_frame(w, opcode, payload, true, false)
+    }
+
+    /// `push_message` on a connection that negotiated compression: kept out of line,
+    /// so that a plain connection's path stays as short as it was.
+    #[inline(never)]
+    fn push_compressed<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<()> {
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            if deflate.compress(payload, self.share.as_ref()) {
+                let compressed = std::mem::take(&mut deflate.out);
+                let sent = self.push_frame(w, opcode, &compressed, true, true);
+                if let Some(deflate) = self.deflate.as_deref_mut() {
+                    deflate.give_back(compressed);
+                }
+                return sent;
+            }
+        }
+        self.push_frame(w, opcode, payload, true, false)
     }
 
     /// Encodes `msg`; writes it (and anything queued) now if `flush`, otherwise
@@ -96,11 +160,9 @@ impl FrameWriter {
         }
         match (self.variant, msg) {
             (Variant::Rfc6455, MessageRef::Text(t)) => {
-                self.push_frame(w, Opcode::Text, t.as_bytes(), true)?
+                self.push_message(w, Opcode::Text, t.as_bytes())?
             }
-            (Variant::Rfc6455, MessageRef::Binary(b)) => {
-                self.push_frame(w, Opcode::Binary, b, true)?
-            }
+            (Variant::Rfc6455, MessageRef::Binary(b)) => self.push_message(w, Opcode::Binary, b)?,
             (Variant::Rfc6455, MessageRef::Ping(p)) => self.push_control(w, Opcode::Ping, p)?,
             (Variant::Rfc6455, MessageRef::Pong(p)) => self.push_control(w, Opcode::Pong, p)?,
             (Variant::Hixie76, MessageRef::Text(t)) if t.len() > DIRECT_WRITE_THRESHOLD => {
@@ -152,7 +214,7 @@ impl FrameWriter {
         piece: Piece<'_>,
     ) -> Result<()> {
         let opcode = self.piece_opcode(piece)?;
-        self.push_frame(w, opcode, piece.data, piece.last)?;
+        self.push_frame(w, opcode, piece.data, piece.last, false)?;
         if self.out.len() >= OUTPUT_HIGH_WATER {
             self.flush(w)?;
         }
@@ -170,7 +232,7 @@ impl FrameWriter {
         let opcode = self.piece_opcode(piece)?;
         if self.random.is_some() {
             // A client masks its frames, so the frame is built in the queue first.
-            self.push_frame(w, opcode, piece.data, piece.last)?;
+            self.push_frame(w, opcode, piece.data, piece.last, false)?;
             let queued = std::mem::take(&mut self.out);
             return self.write_or_queue(w, &mut [IoSlice::new(&queued)]);
         }
@@ -240,20 +302,25 @@ impl FrameWriter {
         if payload.len() > 125 {
             return Err(Error::ControlPayloadTooLong);
         }
-        self.push_frame(w, opcode, payload, true)
+        self.push_frame(w, opcode, payload, true, false)
     }
 
-    /// One frame: the header and payload leave together.
+    /// One frame: the header and payload leave together. `rsv1` marks the first
+    /// frame of a compressed message (RFC 7692 §6).
     pub(super) fn push_frame<W: Write + ?Sized>(
         &mut self,
         w: &mut W,
         opcode: Opcode,
         payload: &[u8],
         fin: bool,
+        rsv1: bool,
     ) -> Result<()> {
         let mask = self.random.as_mut().map(Random::mask);
         let mut header = [0u8; MAX_HEADER_LEN];
         let n = encode_header(&mut header, fin, opcode, payload.len() as u64, mask);
+        if rsv1 {
+            header[0] |= RSV1;
+        }
         if mask.is_none() && payload.len() > DIRECT_WRITE_THRESHOLD {
             let queued = std::mem::take(&mut self.out);
             let result = write_all_vectored(
@@ -336,7 +403,7 @@ impl FrameWriter {
                         2 + reason.len()
                     }
                 };
-                self.push_frame(w, Opcode::Close, &payload[..len], true)?;
+                self.push_frame(w, Opcode::Close, &payload[..len], true, false)?;
             }
         }
         self.flush(w)

@@ -209,6 +209,13 @@ impl<S: Write> Writer<S> {
         self.send_ref(MessageRef::Close(Some((code, reason))))
     }
 
+    /// Whether later text and binary messages go out compressed, when
+    /// permessage-deflate was negotiated (see
+    /// [`WebSocket::set_compression`](crate::WebSocket::set_compression)).
+    pub fn set_compression(&self, on: bool) {
+        self.lock().guard.frames.set_compression(on);
+    }
+
     /// The protocol variant spoken on this connection.
     pub fn variant(&self) -> Variant {
         self.lock().guard.frames.variant

@@ -170,6 +170,32 @@ impl<S: Read + Write> WebSocket<S> {
         self.writer.share = Some(share);
     }
 
+    /// Turns on permessage-deflate as the handshake agreed (RFC 7692): incoming
+    /// messages with RSV1 are inflated, outgoing text and binary messages compressed.
+    /// The server and the client call it when their handshake accepted the extension;
+    /// call it yourself only after a handshake of your own that did. Nothing is
+    /// allocated until the first compressed message ([`crate::permessage_deflate`]).
+    /// RFC 6455 only: hixie-76 has no extensions.
+    pub fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
+        if self.writer.variant == Variant::Rfc6455 {
+            self.codec.set_deflate(params);
+            self.writer.set_deflate(params);
+        }
+    }
+
+    /// Whether outgoing messages are compressed, when permessage-deflate was
+    /// negotiated (default on). Turn it off around a message that carries a secret
+    /// next to text an attacker chooses: its compressed length would tell (CRIME,
+    /// RFC 7692 §8.1). Incoming compressed messages are read either way.
+    pub fn set_compression(&mut self, on: bool) {
+        self.writer.set_compression(on);
+    }
+
+    /// Whether permessage-deflate was turned on for this connection.
+    pub fn deflate_enabled(&self) -> bool {
+        self.writer.deflate.is_some()
+    }
+
     /// The connection's share of the memory budget, if it has one: an application
     /// that holds more for this peer (a queue of messages) draws on the same account.
     pub fn share(&self) -> Option<&Share> {

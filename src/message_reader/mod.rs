@@ -10,8 +10,11 @@ use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, decode_header, Header, Opcode};
 use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
 use crate::message::{CloseCode, MessageRef};
+use crate::permessage_deflate::{Decompression, Direction};
 use crate::utf8::Utf8Progress;
 use std::io::Read;
+
+mod compressed;
 
 /// Which side of the connection we are: it decides which frames must be masked (§5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +117,10 @@ pub struct MessageReader {
     /// Where the message buffer's growth beyond its allowance is drawn from, if the
     /// connection has a memory budget ([`crate::budget`]).
     share: Option<Share>,
+    /// permessage-deflate, when negotiated ([`crate::permessage_deflate`]).
+    deflate: Option<Box<Decompression>>,
+    /// The message in progress came with RSV1: its payload is DEFLATE data.
+    compressed: bool,
 }
 
 impl MessageReader {
@@ -133,7 +140,16 @@ impl MessageReader {
             utf8: Utf8Progress::default(),
             delivered: Delivered::Nothing,
             share: None,
+            deflate: None,
+            compressed: false,
         }
+    }
+
+    /// Accepts compressed messages (RSV1, RFC 7692 §6) as negotiated in the
+    /// handshake. Without this, RSV1 fails the connection with 1002.
+    pub fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
+        let direction = Direction::incoming(params, self.role);
+        self.deflate = Some(Box::new(Decompression::new(direction)));
     }
 
     /// Draws the message buffer's growth beyond `share.allowance` from a memory
@@ -185,6 +201,7 @@ impl MessageReader {
                 self.message = None;
                 self.data_len = 0;
                 self.streamed = 0;
+                self.compressed = false;
                 self.utf8.reset();
                 self.shrink_after_message();
             }
@@ -198,13 +215,15 @@ impl MessageReader {
             let Some(frame) = self.frame else {
                 continue;
             };
-            if frame.remaining == 0 {
+            // A compressed frame whose piece filled up may still hold output.
+            let frame_done = frame.remaining == 0 && !(self.compressed && piece_ready);
+            if frame_done {
                 self.frame = None;
                 if frame.opcode.is_control() {
                     return self.control_message(frame.opcode).map(Part::Message);
                 }
             }
-            let ends_message = frame.remaining == 0 && frame.fin;
+            let ends_message = frame_done && frame.fin;
             if ends_message && self.streamed == 0 {
                 self.delivered = Delivered::Message;
                 let payload = &self.data[..self.data_len];
@@ -253,9 +272,7 @@ impl MessageReader {
 
     /// Applies the header rules of §5.2–§5.5 and the size limits.
     fn start_frame(&mut self, h: Header) -> Result<FrameInProgress, Violation> {
-        if h.rsv != 0 {
-            return Err(Violation::ReservedBits);
-        }
+        let rsv1 = h.rsv != 0 && self.compression_bit(h)?;
         let opcode = Opcode::from_bits(h.opcode_bits).ok_or(Violation::ReservedOpcode)?;
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err(Violation::UnmaskedFrameFromClient),
@@ -275,13 +292,17 @@ impl MessageReader {
                 (Opcode::Continuation, None) => return Err(Violation::UnexpectedContinuation),
                 (Opcode::Continuation, Some(_)) => {}
                 (_, Some(_)) => return Err(Violation::ExpectedContinuation),
-                (_, None) => self.message = Some(opcode),
+                (_, None) => {
+                    self.message = Some(opcode);
+                    self.compressed = rsv1;
+                }
             }
             if h.len > self.limits.max_frame_size as u64 {
                 return Err(Violation::FrameTooLarge);
             }
+            // A compressed message is measured as it inflates (1009 there).
             let so_far = self.streamed + self.data_len;
-            if h.len > (self.limits.max_message_size - so_far) as u64 {
+            if !self.compressed && h.len > (self.limits.max_message_size - so_far) as u64 {
                 return Err(Violation::MessageTooLarge);
             }
         }
@@ -305,6 +326,9 @@ impl MessageReader {
         let Some(frame) = self.frame.as_mut() else {
             return Ok(false);
         };
+        if self.compressed && !frame.opcode.is_control() {
+            return self.read_compressed_payload(stream, piece_size);
+        }
         let cut = !frame.opcode.is_control() && self.message == Some(Opcode::Binary);
         let frame_len = frame.received as u64 + frame.remaining;
         let read_by_read = cut && frame_len >= piece_size as u64;
@@ -386,6 +410,20 @@ impl MessageReader {
         Ok(cut && self.data_len >= piece_size)
     }
 
+    /// Whether RSV bits `h.rsv` (not zero) are RSV1 where RFC 7692 §6 allows it: on
+    /// the first frame of a text or binary message, with the extension negotiated.
+    /// Anywhere else they fail the connection (1002).
+    #[cold]
+    fn compression_bit(&self, h: Header) -> Result<bool, Violation> {
+        if h.rsv != 0b100 || self.deflate.is_none() {
+            return Err(Violation::ReservedBits);
+        }
+        match h.opcode_bits {
+            0x1 | 0x2 => Ok(true),
+            _ => Err(Violation::MisplacedCompressionBit),
+        }
+    }
+
     /// Gives back a large message's buffer once it has been delivered: with a
     /// budget, everything beyond the allowance (kept as a spare for the next large
     /// message, on any connection); without one, anything beyond
@@ -458,160 +496,4 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<Option<(CloseCode, &str)>, 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::frame::{encode_header, MAX_HEADER_LEN};
-
-    /// A masked client frame.
-    fn frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
-        let key = [0x12, 0x34, 0x56, 0x78];
-        let mut header = [0u8; MAX_HEADER_LEN];
-        let n = encode_header(&mut header, fin, opcode, payload.len() as u64, Some(key));
-        let mut out = header[..n].to_vec();
-        out.extend_from_slice(payload);
-        apply_mask(&mut out[n..], key, 0);
-        out
-    }
-
-    fn reader() -> MessageReader {
-        MessageReader::new(Role::Server, Limits::default(), &[])
-    }
-
-    /// Collects what `read_part` yields until the stream ends.
-    fn parts(wire: &[u8], piece_size: usize) -> Vec<(String, Vec<u8>)> {
-        let mut r = reader();
-        let mut stream = wire;
-        let mut out = Vec::new();
-        while let Ok(part) = r.read_part(&mut stream, piece_size) {
-            out.push(match part {
-                Part::Message(MessageRef::Binary(b)) => ("binary".into(), b.to_vec()),
-                Part::Message(MessageRef::Text(t)) => ("text".into(), t.as_bytes().to_vec()),
-                Part::Message(MessageRef::Ping(p)) => ("ping".into(), p.to_vec()),
-                Part::Message(other) => (format!("{other:?}"), Vec::new()),
-                Part::Piece(p) => (
-                    format!("piece first={} last={}", p.first, p.last),
-                    p.data.to_vec(),
-                ),
-            });
-        }
-        out
-    }
-
-    #[test]
-    fn large_binary_comes_in_pieces_and_small_whole() {
-        let big: Vec<u8> = (0..2500u32).map(|i| i as u8).collect();
-        let mut wire = frame(true, Opcode::Binary, &big);
-        wire.extend(frame(true, Opcode::Binary, b"small"));
-        let got = parts(&wire, 1000);
-        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "piece first=true last=false",
-                "piece first=false last=false",
-                "piece first=false last=true",
-                "binary"
-            ]
-        );
-        let joined: Vec<u8> = got[..3].iter().flat_map(|(_, d)| d.clone()).collect();
-        assert_eq!(joined, big);
-        assert_eq!(got[3].1, b"small");
-    }
-
-    /// A stream that hands out at most `chunk` bytes per read, as a socket does
-    /// when the rest has not arrived yet.
-    struct Chunky<'a> {
-        data: &'a [u8],
-        chunk: usize,
-    }
-
-    impl Read for Chunky<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = buf.len().min(self.chunk).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
-    #[test]
-    fn a_frame_of_a_piece_or_more_comes_out_read_by_read() {
-        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        let wire = frame(true, Opcode::Binary, &big);
-        let mut stream = Chunky {
-            data: &wire,
-            chunk: 3000,
-        };
-        let mut r = reader();
-        let mut sizes = Vec::new();
-        let mut joined = Vec::new();
-        loop {
-            let Ok(Part::Piece(p)) = r.read_part(&mut stream, 4000) else {
-                panic!("pieces expected");
-            };
-            sizes.push(p.data.len());
-            joined.extend_from_slice(p.data);
-            if p.last {
-                break;
-            }
-        }
-        // The first read (3000 bytes, 8 of them header) goes through the input
-        // buffer; after that each read of the socket is one piece.
-        assert_eq!(sizes, [2992, 3000, 3000, 1008]);
-        assert_eq!(joined, big);
-
-        // A frame shorter than the piece size waits to be whole.
-        let wire = frame(true, Opcode::Binary, &big[..3999]);
-        let mut stream = Chunky {
-            data: &wire,
-            chunk: 3000,
-        };
-        let got = reader().read_part(&mut stream, 4000).map(|p| match p {
-            Part::Message(MessageRef::Binary(b)) => b.len(),
-            _ => 0,
-        });
-        assert_eq!(got.ok(), Some(3999));
-    }
-
-    #[test]
-    fn pieces_cross_fragments_and_let_pings_through() {
-        let mut wire = frame(false, Opcode::Binary, &[1; 700]);
-        wire.extend(frame(true, Opcode::Ping, b"hi"));
-        wire.extend(frame(false, Opcode::Continuation, &[2; 700]));
-        wire.extend(frame(true, Opcode::Continuation, &[]));
-        let got = parts(&wire, 1000);
-        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "ping",
-                "piece first=true last=false",
-                "piece first=false last=true"
-            ]
-        );
-        assert_eq!(got[1].1.len(), 1000);
-        assert_eq!(got[2].1, vec![2; 400]);
-    }
-
-    #[test]
-    fn text_is_never_cut_and_the_message_limit_counts_pieces() {
-        let text = "é".repeat(1000);
-        let got = parts(&frame(true, Opcode::Text, text.as_bytes()), 100);
-        assert_eq!(got, [("text".to_string(), text.into_bytes())]);
-
-        let limits = Limits {
-            max_frame_size: 1000,
-            max_message_size: 1500,
-        };
-        let mut r = MessageReader::new(Role::Server, limits, &[]);
-        let mut wire = frame(false, Opcode::Binary, &[0; 1000]);
-        wire.extend(frame(true, Opcode::Continuation, &[0; 600]));
-        let mut stream = &wire[..];
-        assert!(matches!(r.read_part(&mut stream, 500), Ok(Part::Piece(_))));
-        assert!(matches!(r.read_part(&mut stream, 500), Ok(Part::Piece(_))));
-        assert!(matches!(
-            r.read_part(&mut stream, 500),
-            Err(Error::Protocol(Violation::MessageTooLarge))
-        ));
-    }
-}
+mod tests;
