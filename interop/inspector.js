@@ -18,8 +18,10 @@ const fs = require('fs');
 const { chromium } = require('playwright-core');
 
 const [base, mode, screenshot] = process.argv.slice(2);
-if (!base || !['echo', 'broadcast', 'exec'].includes(mode)) {
-  console.error('usage: node inspector.js http://127.0.0.1:PORT/ echo|broadcast|exec [SCREENSHOT]');
+// `deflate`: an echo server with --deflate; Chromium offers permessage-deflate itself.
+const compressed = mode === 'deflate';
+if (!base || !['echo', 'broadcast', 'exec', 'deflate'].includes(mode)) {
+  console.error('usage: node inspector.js http://127.0.0.1:PORT/ echo|broadcast|exec|deflate [SCREENSHOT]');
   process.exit(2);
 }
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -66,21 +68,30 @@ async function send(tab, text, button) {
   await tab.fill('#msg', text);
   await tab.click(button);
   const name = button === '#text' ? '1 text' : '2 binary';
-  const sent = await row(tab, (r) => r.dir === IN && r.opcode === name && bytes(r.data).equals(Buffer.from(text)),
-    `the ${name} sent`);
+  // With --deflate the browser compresses: the row shows the compressed bytes, and
+  // the size the message had before (RFC 7692 §6).
+  const inflated = `inflated: ${Buffer.byteLength(text)} bytes`;
+  const ours = (r) => compressed ? r.text.endsWith(inflated) : bytes(r.data).equals(Buffer.from(text));
+  const sent = await row(tab, (r) => r.dir === IN && r.opcode === name && ours(r), `the ${name} sent`);
   const key = bytes(sent.key);
   const wire = bytes(sent.wire);
   const unmasked = Buffer.from(wire.map((b, i) => b ^ key[i % 4]));
   check(sent.mask === '1' && key.length === 4 && !wire.equals(Buffer.from(text)),
     `${name}: masked on the wire with key ${sent.key}`);
-  check(unmasked.toString() === text, `${name}: the wire bytes unmask with the shown key to "${text}"`);
-  check(sent.fin === '1' && sent.rsv === '000' && sent.len === String(Buffer.byteLength(text)),
-    `${name}: FIN 1, RSV 000, length ${sent.len}`);
+  check(unmasked.equals(bytes(sent.data)), `${name}: the wire bytes unmask with the shown key to the payload shown`);
+  if (compressed) {
+    check(sent.fin === '1' && sent.rsv === '100' && sent.text.startsWith(`compressed, ${sent.len} bytes`),
+      `${name}: FIN 1, RSV 100 (compressed), ${sent.len} bytes on the wire, ${inflated}`);
+  } else {
+    check(unmasked.toString() === text, `${name}: the payload is "${text}"`);
+    check(sent.fin === '1' && sent.rsv === '000' && sent.len === String(Buffer.byteLength(text)),
+      `${name}: FIN 1, RSV 000, length ${sent.len}`);
+  }
   if (mode !== 'broadcast') {
     // exec mode's program writes lines: whatever went in comes back as text.
     const answer = mode === 'exec' ? '1 text' : name;
     const back = await row(tab, (r) => r.dir === OUT && r.opcode === answer &&
-      bytes(r.wire).equals(Buffer.from(text)), `the ${name} echoed`);
+      (compressed ? r.text.endsWith(inflated) : bytes(r.wire).equals(Buffer.from(text))), `the ${name} echoed`);
     check(back.mask === '0' && back.key === '', `${name}: the answer comes back unmasked`);
   }
 }
@@ -107,9 +118,15 @@ async function main() {
     check(steps.some((s) => s.startsWith('5. base64') && s.endsWith(accept)),
       'the derivation steps end in the same value');
 
-    const token = `inspect ${unique()} ✓`;
+    if (compressed) {
+      check((await tab.textContent('#answer')).includes('Sec-WebSocket-Extensions: permessage-deflate'),
+        'the 101 shows the extension agreed');
+    }
+    // Long enough to be worth compressing, with --deflate.
+    const padding = compressed ? ' and again'.repeat(10) : '';
+    const token = `inspect ${unique()} ✓${padding}`;
     await send(tab, token, '#text');
-    await send(tab, `bytes ${unique()}`, '#binary');
+    await send(tab, `bytes ${unique()}${padding}`, '#binary');
 
     await tab.click('#ping');
     await row(tab, (r) => r.dir === OUT && r.opcode === '9 ping', 'the server ping');

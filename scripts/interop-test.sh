@@ -170,6 +170,7 @@ inspector() {
 check "inspector page in chromium, echo mode" inspector echo
 check "inspector page in chromium, broadcast mode" inspector broadcast --broadcast
 check "inspector page in chromium, exec mode" inspector exec -- cat
+check "inspector page in chromium, echo with --deflate" inspector deflate --deflate
 if [ "${UPDATE_SCREENSHOT:-0}" = 1 ] && [ -f "$WORK/inspector.png" ]; then
   cp "$WORK/inspector.png" "$ROOT/docs/inspector.png"
   echo "docs/inspector.png updated"
