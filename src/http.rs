@@ -54,10 +54,7 @@ impl Head {
 
     /// Every value of header `name`, in order.
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+        values(&self.headers, name)
     }
 
     /// How many times header `name` appears.
@@ -92,6 +89,15 @@ impl Head {
     pub fn query(&self) -> &str {
         self.target.split_once('?').map_or("", |(_, q)| q)
     }
+}
+
+/// Every value of header `name`, in order: one iterator type for requests and
+/// responses, so its code is in the binary once.
+fn values<'a>(headers: &'a [Header], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 /// The first value of header `name` (names compare case-insensitively, RFC 9110 §5.1).
@@ -432,6 +438,11 @@ impl ResponseHead {
     /// Whether header `name`, read as a comma-separated list, holds `token`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         holds_token(&self.headers, name, token)
+    }
+
+    /// Every value of header `name`, in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        values(&self.headers, name)
     }
 }
 

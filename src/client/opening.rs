@@ -181,12 +181,7 @@ impl Opening {
                 }
             }
         }
-        let answers: Vec<&str> = response
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-            .map(|h| h.value.as_str())
-            .collect();
+        let answers: Vec<&str> = response.headers_named("Sec-WebSocket-Extensions").collect();
         let bad_extension = || ClientError::BadExtension(answers.join(", ").trim().to_string());
         let deflate = match (offers_deflate(options), answers.is_empty()) {
             (_, true) => None,

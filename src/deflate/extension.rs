@@ -146,7 +146,7 @@ pub fn accept(values: &[&str], prefs: &ServerPreferences) -> Option<(Parameters,
         .map_or(server_bits, |n| n.min(server_bits));
     if server_bits < 15 || offer.server_max_window_bits.is_some() {
         params.server_max_window_bits = server_bits;
-        answer.push_str(&format!("; server_max_window_bits={server_bits}"));
+        push_param(&mut answer, "; server_max_window_bits=", server_bits);
     }
     if let Some(offered) = offer.client_max_window_bits {
         // An offered value is the client's own limit (§7.1.2.2), 8 included.
@@ -154,7 +154,7 @@ pub fn accept(values: &[&str], prefs: &ServerPreferences) -> Option<(Parameters,
         let client_bits = offered.map_or(wanted, |n| n.min(wanted));
         params.client_max_window_bits = client_bits;
         if client_bits < 15 {
-            answer.push_str(&format!("; client_max_window_bits={client_bits}"));
+            push_param(&mut answer, "; client_max_window_bits=", client_bits);
         }
     }
     Some((params, answer))
@@ -226,6 +226,16 @@ fn check_offer(extension: &Extension) -> Result<Offer, NegotiationError> {
         }
     }
     Ok(offer)
+}
+
+/// Appends `param` and a window size (8..=15) to an answer. Two digits pushed by
+/// hand rather than `format!`, which costs more code in the size-profile binary.
+fn push_param(answer: &mut String, param: &str, bits: u8) {
+    answer.push_str(param);
+    if bits >= 10 {
+        answer.push('1');
+    }
+    answer.push(char::from(b'0' + bits % 10));
 }
 
 /// A window size: `1*DIGIT` in 8..=15, without a leading zero (§7.1.2.1).
