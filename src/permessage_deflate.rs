@@ -132,18 +132,17 @@ impl Decompression {
     /// (`*_no_context_takeover`): a peer that resets never refers back, the ring is
     /// allocated anyway, and Safari 15.0 to 15.3 said it would reset and did not.
     pub(crate) fn inflater(&mut self, share: Option<&Share>) -> Result<&mut Inflater, Refusal> {
-        if self.inflater.is_none() {
-            let inflater = Box::new(Inflater::new(self.direction.window_bits, true));
-            let patience = share.map_or(Duration::ZERO, |s| s.patience);
-            let bytes = inflater.memory() + INPUT_CHUNK;
-            let drawn = Drawn::draw(share, bytes, patience)?;
-            self.inflater = Some((inflater, drawn));
-        }
-        Ok(self
-            .inflater
-            .as_mut()
-            .map(|(i, _)| &mut **i)
-            .expect("just created"))
+        let (inflater, _) = match &mut self.inflater {
+            Some(state) => state,
+            empty => {
+                let inflater = Box::new(Inflater::new(self.direction.window_bits, true));
+                let patience = share.map_or(Duration::ZERO, |s| s.patience);
+                let bytes = inflater.memory() + INPUT_CHUNK;
+                let drawn = Drawn::draw(share, bytes, patience)?;
+                empty.insert((inflater, drawn))
+            }
+        };
+        Ok(inflater)
     }
 
     /// Whether a message's compressed bytes are still to be inflated.
