@@ -412,6 +412,24 @@ impl Relay {
     }
 }
 
+/// A program's line as the log shows it: control characters (an escape sequence
+/// that would recolour or rewrite an operator's terminal, a carriage return that
+/// would hide the line before it) appear as `\u{..}` escapes; tabs stay.
+struct Printable<'a>(&'a str);
+
+impl std::fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() && c != '\t' {
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            } else {
+                std::fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The program's stderr, one log line per line; with `--passstderr` each line also
 /// goes to the client, tagged as stderr.
 fn relay_stderr(
@@ -429,12 +447,26 @@ fn relay_stderr(
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
                 let text = text.trim_end_matches(['\r', '\n']);
-                log.info(format_args!("{label}: {text}"));
+                log.info(format_args!("{label}: {}", Printable(text)));
                 if let Some(writer) = to_client {
                     // A closed connection is no reason to stop logging.
                     let _ = writer.send_ref(MessageRef::Text(&json::tagged("stderr", text)));
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Printable;
+
+    #[test]
+    fn control_characters_reach_the_log_escaped() {
+        let line = "red \u{1b}[31mtext\u{1b}[0m\rover\tand tab, caf\u{e9}";
+        assert_eq!(
+            Printable(line).to_string(),
+            "red \\u{1b}[31mtext\\u{1b}[0m\\u{d}over\tand tab, caf\u{e9}"
+        );
     }
 }
