@@ -219,6 +219,7 @@ impl Compression {
 mod tests {
     use super::*;
     use crate::budget::Budget;
+    use std::sync::Arc;
 
     #[test]
     fn each_side_uses_the_senders_parameters() {
@@ -242,18 +243,26 @@ mod tests {
         assert_eq!(Direction::incoming(&params, Role::Server), client);
     }
 
-    #[test]
-    fn state_is_drawn_on_first_use_and_given_back_with_it() {
-        let budget = Budget::new(1 << 20);
-        let share = Share {
+    /// A 32 KiB window with context takeover: the most state a direction can need.
+    const WIDEST: Direction = Direction {
+        window_bits: 15,
+        context_takeover: true,
+    };
+
+    /// A share of `budget` with no allowance that never waits.
+    fn impatient_share(budget: &Arc<Budget>) -> Share {
+        Share {
             account: budget.account(),
             allowance: 0,
             patience: Duration::ZERO,
-        };
-        let direction = Direction {
-            window_bits: 15,
-            context_takeover: true,
-        };
+        }
+    }
+
+    #[test]
+    fn state_is_drawn_on_first_use_and_given_back_with_it() {
+        let budget = Budget::new(1 << 20);
+        let share = impatient_share(&budget);
+        let direction = WIDEST;
         let mut d = Decompression::new(direction);
         let mut c = Compression::new(direction);
         assert_eq!(budget.used(), 0);
@@ -271,15 +280,8 @@ mod tests {
     #[test]
     fn without_budget_room_a_message_goes_out_plain() {
         let budget = Budget::new(60 * 1024);
-        let share = Share {
-            account: budget.account(),
-            allowance: 0,
-            patience: Duration::ZERO,
-        };
-        let direction = Direction {
-            window_bits: 15,
-            context_takeover: true,
-        };
+        let share = impatient_share(&budget);
+        let direction = WIDEST;
         let mut c = Compression::new(direction);
         assert!(!c.compress(&[b'a'; 100], Some(&share)));
         assert_eq!(budget.used(), 0);

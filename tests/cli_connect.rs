@@ -5,12 +5,12 @@
 
 mod cli_support;
 
-use cli_support::{Stdws, WAIT};
+use cli_support::{wait_to_finish, Stdws};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use stdws::{Config, Message, Server};
 
 /// A token no other run shares.
@@ -48,18 +48,7 @@ fn client(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let until = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > until {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("stdws {args:?} did not finish");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait_to_finish(&mut child, args);
     writer.join().unwrap();
     let (out, err) = (out.join().unwrap(), err.join().unwrap());
     (status.code().unwrap_or(-1), out, err)

@@ -101,6 +101,17 @@ fn wire_for(state: State) -> &'static [u8] {
     }
 }
 
+/// Checks that (threads, descriptors) `after` are back at or below `before`.
+fn assert_back_at(before: (usize, usize), after: (usize, usize)) {
+    assert!(after.0 <= before.0, "threads {} -> {}", before.0, after.0);
+    assert!(
+        after.1 <= before.1,
+        "descriptors {} -> {}",
+        before.1,
+        after.1
+    );
+}
+
 /// Waits until `settled` holds or [`PATIENCE`] passes.
 fn settle(mut settled: impl FnMut() -> bool) {
     let until = Instant::now() + PATIENCE;
@@ -151,14 +162,7 @@ fn ten_thousand_abrupt_ends_in_every_state_leave_nothing_behind() {
         0,
         "every connection gave its budget back"
     );
-    assert!(
-        threads_after <= threads_before,
-        "threads {threads_before} -> {threads_after}"
-    );
-    assert!(
-        fds_after <= fds_before,
-        "descriptors {fds_before} -> {fds_after}"
-    );
+    assert_back_at((threads_before, fds_before), (threads_after, fds_after));
     assert_still_serving(addr);
 }
 
@@ -197,14 +201,7 @@ fn room_members_dropped_abruptly_leave_nothing_behind() {
         "1,000 room members dropped: threads {threads_before} -> {threads_after}, \
          descriptors {fds_before} -> {fds_after}"
     );
-    assert!(
-        threads_after <= threads_before,
-        "threads {threads_before} -> {threads_after}"
-    );
-    assert!(
-        fds_after <= fds_before,
-        "descriptors {fds_before} -> {fds_after}"
-    );
+    assert_back_at((threads_before, fds_before), (threads_after, fds_after));
     let mut speaker = open_rfc(addr, "/room");
     speaker.write_all(&masked(0x1, b"after the storm")).unwrap();
     loop {

@@ -132,6 +132,23 @@ impl Drop for Stdws {
     }
 }
 
+/// Waits up to [`WAIT`] for `child` (started as `stdws ARGS...`) to exit; kills it
+/// and fails the test if it does not.
+pub fn wait_to_finish(child: &mut Child, args: &[&str]) -> std::process::ExitStatus {
+    let until = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for stdws") {
+            return status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("stdws {args:?} did not finish");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Runs `stdws ARGS...` to completion: (exit code, stdout, stderr). It must end
 /// within [`WAIT`] (its output is small enough to sit in the pipes meanwhile).
 pub fn run(args: &[&str]) -> (i32, String, String) {
@@ -143,18 +160,7 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run stdws");
-    let until = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for stdws") {
-            break status;
-        }
-        if Instant::now() > until {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("stdws {args:?} did not finish");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait_to_finish(&mut child, args);
     let (mut out, mut err) = (String::new(), String::new());
     child
         .stdout
