@@ -11,6 +11,8 @@
 #                         zlib (interop/deflate_client.py), ws with perMessageDeflate,
 #                         Chromium with its own offer; each check also requires
 #                         compressed frames (RSV1 in the trace) both ways
+#   Python's zlib         tests/deflate_zlib.rs (every level, strategy, window; both
+#                         ways), required to run: STDWS_REQUIRE_ZLIB=1
 #   npm websocket-driver  hixie-76: stdws's challenge compared with the driver's own on
 #                         thousands of random keys, and stdws's hixie-76 client talking
 #                         to a websocket-driver echo server
@@ -118,6 +120,13 @@ check "node ws perMessageDeflate -> stdws --deflate" \
   compressed node "$INTEROP/ws-client.js" "$DWS/node-deflate" --deflate
 check "headless chromium (its own offer) -> stdws --deflate" \
   compressed node "$INTEROP/browser-echo.js" "$DWS/chromium-deflate"
+
+# tests/deflate_zlib.rs: zlib at every level, strategy and window against stdws's
+# DEFLATE, both ways; STDWS_REQUIRE_ZLIB=1 makes a missing python3 a failure.
+zlib_differential() {
+  STDWS_REQUIRE_ZLIB=1 timeout 900 cargo test --release --quiet --test deflate_zlib
+}
+check "DEFLATE against Python's zlib, both ways (tests/deflate_zlib.rs)" zlib_differential
 
 # ---------------------------------------------------------------- hixie-76
 check "hixie-76 challenge: stdws vs websocket-driver on 5000 random keys" \
