@@ -1,6 +1,7 @@
 //! The teaching view of both opening handshakes: every step from the client's keys to
 //! the server's answer, as lines a person can check by hand (`stdws --explain`, and
-//! `--trace` for every real handshake).
+//! `--trace` for every real handshake); and of permessage-deflate, a message taken
+//! from its text to its compressed payload and back ([`deflate`]).
 //!
 //! Each value is computed by the functions the server itself answers with
 //! ([`rfc6455::sha1_of_key`], [`rfc6455::accept_key`], [`hixie76::key_number`],
@@ -17,6 +18,10 @@
 //! assert_eq!(e.answer.as_deref(), Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
 //! assert!(e.to_string().contains("258EAFA5-E914-47DA-95CA-C5AB0DC85B11"));
 //! ```
+
+mod deflate_view;
+
+pub use deflate_view::deflate;
 
 use crate::handshake::hixie76::{self, KeyError};
 use crate::handshake::rfc6455::{self, GUID};
@@ -302,10 +307,11 @@ pub fn parse_key3(text: &str) -> Result<[u8; 8], String> {
 }
 
 /// The explanation asked for by `--explain WORDS...`: `rfc6455 KEY`,
-/// `hixie76 KEY1 KEY2 KEY3`, or `hixie76 KEY` for one key alone.
+/// `hixie76 KEY1 KEY2 KEY3`, `hixie76 KEY` for one key alone, or `deflate TEXT...`
+/// (each TEXT a message, in order, on one connection).
 pub fn from_words(words: &[String]) -> Result<Explanation, String> {
     let usage = "usage: --explain rfc6455 KEY | --explain hixie76 KEY1 KEY2 KEY3 \
-                 | --explain hixie76 KEY";
+                 | --explain hixie76 KEY | --explain deflate TEXT...";
     let Some((which, rest)) = words.split_first() else {
         return Err(usage.to_string());
     };
@@ -313,6 +319,10 @@ pub fn from_words(words: &[String]) -> Result<Explanation, String> {
         ("rfc6455" | "rfc", [key]) => Ok(rfc6455(key)),
         ("hixie76" | "hixie-76" | "hixie", [key]) => Ok(hixie76_single_key(key)),
         ("hixie76" | "hixie-76" | "hixie", [k1, k2, k3]) => Ok(hixie76(k1, k2, &parse_key3(k3)?)),
+        ("deflate" | "permessage-deflate", texts) if !texts.is_empty() => {
+            let messages: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+            Ok(deflate(&messages))
+        }
         _ => Err(usage.to_string()),
     }
 }

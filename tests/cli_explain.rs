@@ -124,11 +124,93 @@ fn bad_explain_words_exit_2() {
         &["--explain", "hixie76", "1 ", "2 "],
         &["--explain", "hixie76", "1 ", "2 ", "seven77"],
         &["--explain", "gopher", "x"],
+        &["--explain", "deflate"],
     ] {
         let (code, out, err) = run(words);
         assert_eq!((code, out.as_str()), (2, ""), "{words:?}");
         assert!(err.starts_with("stdws: "), "{err}");
     }
+}
+
+/// Spaced upper-case hex, as the explanation prints bytes.
+fn hex(bytes: &[u8]) -> String {
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    parts.join(" ")
+}
+
+#[test]
+fn deflate_shows_matches_codes_wire_bytes_and_the_way_back() {
+    let (code, out, err) = run(&["--explain", "deflate", "abcabcabcabc", "Hello, abcabc"]);
+    assert_eq!(code, 0, "{err}");
+    // Three literals, then one match copying the rest from 3 back; the second
+    // message reaches back into the first (context takeover).
+    assert_eq!(step(&out, "literal \"c\""), ["code 10010011 (8 bits)"]);
+    let first = step(&out, "match 9, 3 back");
+    assert_eq!(first.len(), 1, "{out}");
+    assert!(
+        first[0].starts_with("copies \"abcabcabc\": length symbol 263 code 0000111"),
+        "{out}"
+    );
+    let second = step(&out, "match 6, 13 back");
+    assert_eq!(second.len(), 1, "{out}");
+    assert!(second[0].contains("(13 + 0 in 2 extra bits)"), "{out}");
+    // The bytes shown are the compressor's own, the tail shown as stripped.
+    let mut compressor = stdws::deflate::Compressor::new(15, true);
+    let wire: Vec<String> = [&b"abcabcabcabc"[..], b"Hello, abcabc"]
+        .iter()
+        .map(|m| {
+            let mut payload = Vec::new();
+            compressor.compress_message(m, &mut payload);
+            hex(&payload)
+        })
+        .collect();
+    let shown: Vec<&str> = step(&out, "on the wire")
+        .iter()
+        .map(|l| l.split(" (").next().unwrap())
+        .collect();
+    assert_eq!(shown, wire);
+    for stripped in step(&out, "stripped (§7.2.1)") {
+        assert!(
+            stripped.starts_with("00 00 FF FF: LEN 0 and NLEN FFFF"),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        step(&out, "inflated back"),
+        [
+            "\"abcabcabcabc\" (tail put back): equal to the message",
+            "\"Hello, abcabc\" (tail put back): equal to the message"
+        ]
+    );
+    assert_eq!(step(&out, "LEN 0").len(), 2, "one sync flush per message");
+}
+
+#[test]
+fn deflate_shows_a_dynamic_blocks_code_lengths() {
+    // Letters drawn at random from a small alphabet: few matches, and dynamic codes
+    // beat the fixed ones.
+    let mut state = 7u32;
+    let text: String = (0..400)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ['a', 'b', 'c', 'd', ' '][(state >> 16) as usize % 5]
+        })
+        .collect();
+    let (code, out, err) = run(&["--explain", "deflate", &text]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        step(&out, "block 1"),
+        ["BFINAL 0, BTYPE 10: dynamic Huffman codes (§3.2.7)"]
+    );
+    let literal_code = step(&out, "literal/length code");
+    assert_eq!(literal_code.len(), 1, "{out}");
+    // Each of the five letters has a code, and the end of block.
+    for letter in ["a:", "b:", "c:", "d:", "\" \":", "end:"] {
+        assert!(literal_code[0].contains(letter), "{letter} in {out}");
+    }
+    assert!(!literal_code[0].contains("e:"), "{out}");
+    assert_eq!(step(&out, "inflated back").len(), 1, "{out}");
+    assert!(step(&out, "inflated back")[0].ends_with("equal to the message"));
 }
 
 #[test]

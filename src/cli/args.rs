@@ -68,7 +68,8 @@ pub enum Action {
     Serve,
     /// Connect to this `ws://` URL as a client: stdin to messages, messages to stdout.
     Connect(String),
-    /// Explain a handshake: `rfc6455 KEY` or `hixie76 KEY1 KEY2 KEY3`.
+    /// Explain a handshake (`rfc6455 KEY`, `hixie76 KEY1 KEY2 KEY3`) or how messages
+    /// are compressed (`deflate TEXT...`).
     Explain(Vec<String>),
     /// Print the help text.
     Help,
@@ -159,6 +160,10 @@ usage:
                                        show how the hixie-76 answer is derived
                                        (KEY3: 8 characters or 16 hex digits;
                                        `--explain hixie76 KEY` checks one key)
+  stdws --explain deflate TEXT...      show how permessage-deflate compresses
+                                       each TEXT (one message each, in order):
+                                       matches, literals, Huffman codes, the
+                                       bytes on the wire, inflated back
 
 listening:
   --address ADDR         address to listen on (default 127.0.0.1)

@@ -124,6 +124,19 @@ impl CodeLengthReader {
         Ok(true)
     }
 
+    /// The last complete header's code length code: how many of its lengths were
+    /// sent (HCLEN + 4), and its lengths by symbol 0..=18.
+    pub fn code_length_code(&self) -> (usize, &[u8; CODE_LENGTH_SYMBOLS]) {
+        (self.code_length_count, &self.code_length_lengths)
+    }
+
+    /// The last complete header's code lengths: literal/length (HLIT + 257 of them)
+    /// and distance (HDIST + 1).
+    pub fn code_lengths(&self) -> (&[u8], &[u8]) {
+        let total = self.literal_count + self.distance_count;
+        self.lengths[..total].split_at(self.literal_count)
+    }
+
     /// The run-length coded lengths, each symbol taken with its extra bits at once.
     fn read_lengths(
         &mut self,

@@ -28,6 +28,7 @@
 //! | [`huffman`] | canonical codes from code lengths (§3.2.2): decoding tables, length-limited codes |
 //! | [`inflate`] | the resumable inflater: [`Inflater`] |
 //! | [`compress`] | the compressor (LZ77 with hash chains): [`Compressor`] |
+//! | [`disassemble`] | a stream taken apart for reading: blocks, codes, literals, matches (`--explain deflate`) |
 //! | [`extension_list`] | the `Sec-WebSocket-Extensions` list grammar (RFC 6455 §9.1), parsed |
 //! | [`extension`] | `Sec-WebSocket-Extensions` negotiation (RFC 7692 §5, §7.1): [`Parameters`] |
 //!
@@ -47,6 +48,7 @@ pub mod alphabet;
 pub mod bits;
 pub mod code_lengths;
 pub mod compress;
+pub mod disassemble;
 pub mod extension;
 pub mod extension_list;
 pub mod huffman;
