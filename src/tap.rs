@@ -11,6 +11,15 @@
 //! bytes of each payload are kept (still masked, as sent) and the rest skipped.
 //! hixie-76 frames (draft §4.2) are counted up to their 0xFF sentinel or over their
 //! base-128 length. A frame is reported once its preview is complete.
+//!
+//! The frame that ends a compressed message (permessage-deflate, RSV1 on its first
+//! frame) is reported once its whole payload has passed instead, with the message's
+//! sizes on the wire and inflated ([`MessageSizes`], counted by an inflater of the
+//! tap's own, `src/tap/message_sizes.rs`).
+
+mod message_sizes;
+
+pub use message_sizes::MessageSizes;
 
 use crate::frame::{decode_header, Opcode, MAX_HEADER_LEN};
 use crate::handshake::Variant;
@@ -56,6 +65,8 @@ pub struct FrameEvent {
     /// still masked if the frame was; [`crate::frame::apply_mask`] with `mask`
     /// recovers them.
     pub preview: Vec<u8>,
+    /// On the final frame of a compressed message: the message's sizes.
+    pub message: Option<MessageSizes>,
 }
 
 impl fmt::Display for FrameEvent {
@@ -156,6 +167,12 @@ struct Decoder {
     header: Vec<u8>,
     /// The frame whose preview is being gathered.
     pending: Option<FrameEvent>,
+    /// The current frame's masking key, and how far into its payload the bytes are.
+    mask: Option<[u8; 4]>,
+    offset: u64,
+    /// Whether the current frame's payload belongs to a compressed message.
+    compressed: bool,
+    follower: message_sizes::Follower,
 }
 
 impl Decoder {
@@ -166,6 +183,10 @@ impl Decoder {
             state: Decoder::frame_start(variant),
             header: Vec::with_capacity(MAX_HEADER_LEN),
             pending: None,
+            mask: None,
+            offset: 0,
+            compressed: false,
+            follower: message_sizes::Follower::default(),
         }
     }
 
@@ -188,6 +209,7 @@ impl Decoder {
             rsv: 0,
             mask: None,
             preview: Vec::new(),
+            message: None,
         }
     }
 
@@ -199,13 +221,23 @@ impl Decoder {
                     let take = usize::try_from(left).map_or(bytes.len(), |n| n.min(bytes.len()));
                     let left = left - take as u64;
                     self.keep(&bytes[..take]);
+                    if self.compressed {
+                        self.follower.feed(&bytes[..take], self.mask, self.offset);
+                        self.offset += take as u64;
+                    }
+                    let last_of_message =
+                        self.compressed && self.pending.as_ref().is_some_and(|e| e.fin);
                     if left == 0
-                        || self
-                            .pending
-                            .as_ref()
-                            .is_some_and(|e| e.preview.len() == PREVIEW_LEN)
+                        || !last_of_message
+                            && self
+                                .pending
+                                .as_ref()
+                                .is_some_and(|e| e.preview.len() == PREVIEW_LEN)
                     {
-                        if let Some(event) = self.pending.take() {
+                        if let Some(mut event) = self.pending.take() {
+                            if last_of_message {
+                                event.message = self.follower.finish();
+                            }
                             report(&event);
                         }
                     }
@@ -274,7 +306,11 @@ impl Decoder {
                 event.masked = h.mask.is_some();
                 event.mask = h.mask;
                 self.header.clear();
+                self.follow(&h);
                 if h.len == 0 {
+                    if self.compressed && h.fin {
+                        event.message = self.follower.finish();
+                    }
                     report(&event);
                     self.state = State::Header;
                 } else {
@@ -285,6 +321,20 @@ impl Decoder {
             }
             Err(_) => self.state = State::Lost,
         }
+    }
+
+    /// Notes whether a new frame's payload belongs to a compressed message: a text
+    /// or binary frame starts a message (compressed if RSV1 is set, RFC 7692 §6), a
+    /// continuation goes on with it, a control frame stands apart.
+    fn follow(&mut self, h: &crate::frame::Header) {
+        self.mask = h.mask;
+        self.offset = 0;
+        match h.opcode_bits {
+            1 | 2 if h.rsv & 0b100 != 0 => self.follower.start(),
+            1 | 2 => self.follower.plain(),
+            _ => {}
+        }
+        self.compressed = h.opcode_bits <= 2 && self.follower.following();
     }
 
     fn frame_type(&mut self, byte: u8) {
@@ -363,6 +413,77 @@ mod tests {
         assert_eq!(hello, b"Hello");
         assert_eq!((seen[1].rsv, seen[1].opcode_bits, seen[1].len), (4, 2, 300));
         assert_eq!(seen[1].preview, long[4..4 + PREVIEW_LEN]);
+    }
+
+    /// A frame header (FIN, RSV1, opcode; 7- or 16-bit length), its key and payload,
+    /// masked when a key is given.
+    fn frame(first: u8, key: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+        let mask_bit = if key.is_some() { 0x80 } else { 0 };
+        let mut wire = vec![first];
+        match payload.len() {
+            n @ 0..=125 => wire.push(mask_bit | n as u8),
+            n => {
+                wire.push(mask_bit | 126);
+                wire.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        let mut payload = payload.to_vec();
+        if let Some(key) = key {
+            wire.extend_from_slice(&key);
+            crate::frame::apply_mask(&mut payload, key, 0);
+        }
+        wire.extend_from_slice(&payload);
+        wire
+    }
+
+    #[test]
+    fn compressed_messages_are_reported_with_their_sizes() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let tap = Tap::new(
+            Variant::Rfc6455,
+            Arc::new(move |e: &FrameEvent| sink.lock().unwrap().push(e.clone())),
+        );
+        let key = Some([9, 8, 7, 6]);
+        // RFC 7692 §7.2.3.1's "Hello" in two masked frames (RSV1 on the first only)
+        // with a ping between; then §7.2.3.2's "Hello" again by back-reference; then
+        // a plain message; then 20,000 bytes compressed into one long frame.
+        let mut wire = frame(0x41, key, &[0xf2, 0x48, 0xcd]);
+        wire.extend(frame(0x89, key, b""));
+        wire.extend(frame(0x80, key, &[0xc9, 0xc9, 0x07, 0x00]));
+        wire.extend(frame(0xC1, None, &[0xf2, 0x00, 0x11, 0x00, 0x00]));
+        wire.extend(frame(0x81, key, b"plain"));
+        let long: Vec<u8> = (0..4000u32)
+            .flat_map(|i| format!("{} ", i * 7919 % 10007).into_bytes())
+            .collect();
+        let mut payload = Vec::new();
+        crate::deflate::Compressor::new(15, true).compress_message(&long, &mut payload);
+        assert!(payload.len() > PREVIEW_LEN);
+        wire.extend(frame(0xC2, key, &payload));
+        for piece in wire.chunks(50) {
+            tap.incoming(piece);
+        }
+        let seen = seen.lock().unwrap();
+        let sizes: Vec<_> = seen.iter().map(|e| (e.opcode, e.message)).collect();
+        let sized = |compressed: usize, inflated: usize| {
+            Some(MessageSizes {
+                compressed: compressed as u64,
+                inflated: Ok(inflated as u64),
+            })
+        };
+        assert_eq!(
+            sizes,
+            [
+                ("text", None),
+                ("ping", None),
+                ("continuation", sized(7, 5)),
+                ("text", sized(5, 5)),
+                ("text", None),
+                ("binary", sized(payload.len(), long.len())),
+            ]
+        );
+        // The long frame's preview is still its first bytes as sent.
+        assert_eq!(seen[5].preview.len(), PREVIEW_LEN);
     }
 
     #[test]

@@ -243,3 +243,46 @@ fn trace_prints_the_derivation_and_each_frame() {
         );
     }
 }
+
+#[test]
+fn trace_prints_each_compressed_messages_sizes() {
+    let mut server = Stdws::start(&["--trace", "--deflate"]);
+    let mut s = common::connect(server.addr);
+    let request = common::rfc_request("/sized").replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+    );
+    s.write_all(request.as_bytes()).unwrap();
+    let (status, head) = common::read_response_head(&mut s);
+    assert_eq!(status, 101, "{head}");
+    assert!(head.contains("Sec-WebSocket-Extensions: permessage-deflate\r\n"));
+    let text: String = (0..60).map(|i| format!("{{\"n\":{i}}},")).collect();
+    let mut payload = Vec::new();
+    stdws::deflate::Compressor::new(15, true).compress_message(text.as_bytes(), &mut payload);
+    // opcode 1 with RSV1 (0x40): a compressed text message (RFC 7692 §6).
+    s.write_all(&common::masked(0x41, &payload)).unwrap();
+    let (fin, opcode, echoed) = common::read_frame(&mut s);
+    assert_eq!((fin, opcode), (true, 1));
+    assert!(echoed.len() < text.len(), "the echo came back compressed");
+    for expected in [
+        "trace permessage-deflate agreed: server window 2^15 with context takeover".to_string(),
+        format!(
+            "trace message <- compressed {} bytes, inflated {} bytes",
+            payload.len(),
+            text.len()
+        ),
+        format!(
+            "trace message -> compressed {} bytes, inflated {} bytes",
+            echoed.len(),
+            text.len()
+        ),
+    ] {
+        assert!(
+            server.wait_for_log(|l| l.contains(&expected)).is_some(),
+            "missing {expected:?} in {:#?}",
+            server.log()
+        );
+    }
+    let agreed = server.log().iter().filter(|l| l.contains("agreed")).count();
+    assert_eq!(agreed, 1, "the parameters once per connection");
+}

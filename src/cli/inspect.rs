@@ -311,6 +311,7 @@ mod tests {
             rsv: 0,
             mask: Some(key),
             preview: wire,
+            message: None,
         };
         let r = frame_report(&event);
         assert!(

@@ -1,9 +1,10 @@
 //! `--trace`: for every real handshake, the derivation `--explain` prints (computed by
-//! the library from the request the server just answered), and one line per frame in
-//! either direction, from the server's frame tap.
+//! the library from the request the server just answered) and the permessage-deflate
+//! parameters agreed; one line per frame in either direction, from the server's frame
+//! tap; and for each compressed message, its size on the wire and inflated.
 
 use std::net::SocketAddr;
-use stdws::tap::FrameEvent;
+use stdws::tap::{Direction, FrameEvent};
 use stdws::Request;
 
 /// Prints how the server's answer to `request` was derived, one line at a time, each
@@ -38,7 +39,27 @@ pub fn handshake(request: &Request) {
     }
 }
 
-/// Prints one frame: direction, opcode name, FIN, length, masked.
+/// Prints one frame: direction, opcode name, FIN, length, masked; after the last
+/// frame of a compressed message, a line with the message's size on the wire and
+/// inflated.
 pub fn frame(peer: SocketAddr, event: &FrameEvent) {
     super::log::write_line(format_args!("{peer} trace frame {event}"));
+    let Some(sizes) = &event.message else {
+        return;
+    };
+    let arrow = match event.direction {
+        Direction::In => "<-",
+        Direction::Out => "->",
+    };
+    match sizes.inflated {
+        Ok(inflated) => super::log::write_line(format_args!(
+            "{peer} trace message {arrow} compressed {} bytes, inflated {inflated} bytes ({}%)",
+            sizes.compressed,
+            100 * sizes.compressed / inflated.max(1)
+        )),
+        Err(e) => super::log::write_line(format_args!(
+            "{peer} trace message {arrow} compressed {} bytes, not inflated: {e}",
+            sizes.compressed
+        )),
+    }
 }
