@@ -97,3 +97,16 @@ if [ -z "${SKIP_SIZE:-}" ]; then
     cargo build --profile small --quiet --bin stdws
     printf '%-10s %s\n' size "$(stat -c %s target/small/stdws) bytes ($(($(stat -c %s target/small/stdws) / 1024)) KiB), target/small/stdws"
 fi
+
+# ---- DEFLATE speed beside zlib (examples/deflate_bench.rs, scripts/deflate_bench.py):
+# compress and inflate JSON, text and random messages, MB/s and ratio side by side
+# with Python's zlib (levels 1 and 6, the same 2^15 window). SKIP_DEFLATE=1 skips it.
+if [ -z "${SKIP_DEFLATE:-}" ]; then
+    echo
+    if command -v python3 >/dev/null && python3 -c 'import zlib' 2>/dev/null; then
+        cargo run --release --quiet --example deflate_bench
+    else
+        echo "deflate: SKIPPED the zlib columns: no python3 with zlib (apt-get install python3)"
+        cargo run --release --quiet --example deflate_bench -- --no-zlib
+    fi
+fi

@@ -310,24 +310,36 @@ impl Inflater {
         Ok(None)
     }
 
-    /// A stored block's bytes, taken from the bits already held first.
+    /// A stored block's bytes: first those the bit reader already holds, then
+    /// straight from the input, as many at once as input and output allow.
     fn stored(&mut self, run: &mut Run<'_>, mut left: u16) -> Step {
-        while left > 0 {
+        while left > 0 && self.bits.available() >= 8 {
             if run.produced == run.out.len() {
                 self.state = State::Stored(left);
                 return Ok(Some(Status::OutputFull));
             }
-            let byte = if self.bits.available() >= 8 {
-                self.bits.take(8) as u8
-            } else if let Some(&b) = run.input.get(run.consumed) {
-                run.consumed += 1;
-                b
-            } else {
-                self.state = State::Stored(left);
-                return Ok(Some(Status::NeedInput));
-            };
+            let byte = self.bits.take(8) as u8;
             self.emit(run, byte);
             left -= 1;
+        }
+        while left > 0 {
+            let room = run.out.len() - run.produced;
+            let input = &run.input[run.consumed..];
+            let n = usize::from(left).min(room).min(input.len());
+            if n == 0 {
+                self.state = State::Stored(left);
+                let full = room == 0;
+                return Ok(Some(if full {
+                    Status::OutputFull
+                } else {
+                    Status::NeedInput
+                }));
+            }
+            run.out[run.produced..run.produced + n].copy_from_slice(&input[..n]);
+            self.remember(&input[..n]);
+            run.produced += n;
+            run.consumed += n;
+            left -= n as u16;
         }
         self.end_block();
         Ok(None)
@@ -414,18 +426,42 @@ impl Inflater {
     }
 
     /// Copies `length` bytes from `distance` back, as far as the output has room.
+    /// Byte by byte, in order: a match may overlap the bytes it is producing.
     fn copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
         let mask = self.window.len() - 1;
-        for done in 0..length {
-            if run.produced == run.out.len() {
-                self.state = State::Copy(length - done, distance, fixed);
-                return Ok(Some(Status::OutputFull));
-            }
-            let from = (self.produced as usize).wrapping_sub(usize::from(distance)) & mask;
-            self.emit(run, self.window[from]);
+        let room = run.out.len() - run.produced;
+        let n = usize::from(length).min(room);
+        let mut to = self.produced as usize & mask;
+        let mut from = to.wrapping_sub(usize::from(distance)) & mask;
+        for out in &mut run.out[run.produced..run.produced + n] {
+            let byte = self.window[from];
+            self.window[to] = byte;
+            *out = byte;
+            from = (from + 1) & mask;
+            to = (to + 1) & mask;
+        }
+        run.produced += n;
+        self.produced += n as u64;
+        if n < usize::from(length) {
+            self.state = State::Copy(length - n as u16, distance, fixed);
+            return Ok(Some(Status::OutputFull));
         }
         self.state = State::Data(fixed);
         Ok(None)
+    }
+
+    /// Bytes already in the caller's output, into the history.
+    fn remember(&mut self, bytes: &[u8]) {
+        let len = self.window.len();
+        // Only the last window's worth matters; older bytes would be overwritten.
+        let skipped = bytes.len().saturating_sub(len);
+        self.produced += skipped as u64;
+        let bytes = &bytes[skipped..];
+        let at = self.produced as usize & (len - 1);
+        let first = bytes.len().min(len - at);
+        self.window[at..at + first].copy_from_slice(&bytes[..first]);
+        self.window[..bytes.len() - first].copy_from_slice(&bytes[first..]);
+        self.produced += bytes.len() as u64;
     }
 
     /// One byte out: into the caller's buffer and the history.
@@ -490,6 +526,44 @@ mod tests {
         }
         inflater.finish_message().unwrap();
         assert_eq!(out, message);
+    }
+
+    #[test]
+    fn stored_bytes_enter_a_small_history_whatever_the_room() {
+        // 1000 bytes of noise go stored, longer than an 8-bit window; the next
+        // message repeats their last 200 bytes, which only the history can give.
+        let mut state = 5u32;
+        let noise: Vec<u8> = (0..1000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 24) as u8
+            })
+            .collect();
+        let compressor = Compressor::new(8, true);
+        let tail = &noise[800..];
+        for room in [7, 1 << 12] {
+            let mut inflater = Inflater::new(8, true);
+            let mut compressor = compressor.clone();
+            for message in [&noise[..], tail] {
+                let mut wire = Vec::new();
+                compressor.compress_message(message, &mut wire);
+                wire.extend_from_slice(&MESSAGE_TAIL);
+                let (mut out, mut piece, mut at) = (Vec::new(), vec![0u8; room], 0);
+                loop {
+                    let p = inflater.inflate(&wire[at..], &mut piece).unwrap();
+                    at += p.consumed;
+                    out.extend_from_slice(&piece[..p.produced]);
+                    if p.status == Status::NeedInput {
+                        break;
+                    }
+                }
+                inflater.finish_message().unwrap();
+                assert_eq!(out, message, "room {room}");
+                if message.len() < 1000 {
+                    assert!(wire.len() < 100, "the repeat is a match: {}", wire.len());
+                }
+            }
+        }
     }
 
     #[test]
