@@ -95,6 +95,9 @@ fn binary(rng: &mut Rng, len: usize) -> Vec<u8> {
     (0..len).map(|_| rng.next() as u8).collect()
 }
 
+/// Makes one message of a kind, of a given length.
+type Generator = fn(&mut Rng, usize) -> Vec<u8>;
+
 /// One cell of the table: a kind of data at one message size.
 struct Cell {
     name: String,
@@ -103,8 +106,7 @@ struct Cell {
 
 fn cells(mib: usize) -> Vec<Cell> {
     let mut rng = Rng(0x0011_7692);
-    let kinds: [(&str, fn(&mut Rng, usize) -> Vec<u8>); 3] =
-        [("json", json), ("text", text), ("binary", binary)];
+    let kinds: [(&str, Generator); 3] = [("json", json), ("text", text), ("binary", binary)];
     let mut cells = Vec::new();
     for (kind, make) in kinds {
         for size in [256, 4096, 65536] {
