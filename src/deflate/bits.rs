@@ -24,6 +24,13 @@ impl BitReader {
     /// Moves whole bytes from the front of `input` into the accumulator until it
     /// holds more than 56 bits or the input runs out; returns how many it took.
     pub fn fill(&mut self, input: &[u8]) -> usize {
+        // Eight bytes at hand: as many of them as fit, in one load.
+        if let (true, Some(chunk)) = (self.count <= 56, input.first_chunk::<8>()) {
+            let taken = (64 - self.count) / 8;
+            self.bits |= (u64::from_le_bytes(*chunk) & low_mask(8 * taken)) << self.count;
+            self.count += 8 * taken;
+            return taken as usize;
+        }
         let mut taken = 0;
         while self.count <= 56 && taken < input.len() {
             self.bits |= u64::from(input[taken]) << self.count;

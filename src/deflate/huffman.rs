@@ -142,6 +142,7 @@ impl Decoder {
 
     /// Decodes one symbol from `bits` (the next bit in bit 0), of which `available`
     /// are real input.
+    #[inline]
     pub fn decode(&self, bits: u64, available: u32) -> Decoded {
         let entry = self.table[(bits & low_mask(TABLE_BITS)) as usize];
         let len = u32::from(entry & 0xF);

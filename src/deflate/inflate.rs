@@ -426,19 +426,29 @@ impl Inflater {
     }
 
     /// Copies `length` bytes from `distance` back, as far as the output has room.
-    /// Byte by byte, in order: a match may overlap the bytes it is producing.
+    /// A match may overlap the bytes it is producing (a distance shorter than the
+    /// length repeats them): that is copied byte by byte, in order; one that does
+    /// not overlap and does not wrap around the history ring, as one slice.
     fn copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
-        let mask = self.window.len() - 1;
+        let len = self.window.len();
+        let mask = len - 1;
         let room = run.out.len() - run.produced;
         let n = usize::from(length).min(room);
         let mut to = self.produced as usize & mask;
         let mut from = to.wrapping_sub(usize::from(distance)) & mask;
-        for out in &mut run.out[run.produced..run.produced + n] {
-            let byte = self.window[from];
-            self.window[to] = byte;
-            *out = byte;
-            from = (from + 1) & mask;
-            to = (to + 1) & mask;
+        let out = &mut run.out[run.produced..run.produced + n];
+        let apart = to < from || to - from >= n;
+        if apart && from + n <= len && to + n <= len {
+            self.window.copy_within(from..from + n, to);
+            out.copy_from_slice(&self.window[to..to + n]);
+        } else {
+            for out in out {
+                let byte = self.window[from];
+                self.window[to] = byte;
+                *out = byte;
+                from = (from + 1) & mask;
+                to = (to + 1) & mask;
+            }
         }
         run.produced += n;
         self.produced += n as u64;
