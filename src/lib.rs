@@ -84,6 +84,30 @@
 //! message over the limits, 1011 when the handler fails, 1001 when shutting down
 //! ([`CloseCode`], [`Violation`]). hixie-76 closes with the two bytes `0xFF 0x00`.
 //!
+//! **4. Compression** (RFC 7692, permessage-deflate; off unless asked for). The
+//! client offers it in the handshake (`Sec-WebSocket-Extensions: permessage-deflate;
+//! client_max_window_bits`), the server names what it accepts in the 101, and from
+//! then on either side may send a message compressed: DEFLATE (RFC 1951) of the whole
+//! message, ended with a sync flush whose last 4 bytes `00 00 ff ff` are cut off, with
+//! RSV1 set on its first frame. Each direction keeps its LZ77 history from message to
+//! message unless `*_no_context_takeover` was agreed, so a repeat costs a few bytes
+//! ([`deflate`], [`permessage_deflate`]; `stdws --explain deflate TEXT` shows every
+//! literal, match and Huffman code):
+//!
+//! ```
+//! use stdws::deflate::{Compressor, Inflater};
+//! let (mut ours, mut theirs) = (Compressor::new(15, true), Inflater::new(15, true));
+//! let (mut first, mut again, mut text) = (Vec::new(), Vec::new(), Vec::new());
+//! ours.compress_message(b"Hello", &mut first);
+//! assert_eq!(first, [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]); // RFC 7692 §7.2.3.1
+//! ours.compress_message(b"Hello", &mut again); // one match, 5 bytes from 5 back
+//! assert_eq!(again.len(), 4);
+//! theirs.inflate_message(&first, &mut text, 1 << 20)?; // 00 00 ff ff put back inside
+//! theirs.inflate_message(&again, &mut text, 1 << 20)?;
+//! assert_eq!(text, b"HelloHello");
+//! # Ok::<(), stdws::deflate::InflateError>(())
+//! ```
+//!
 //! ## The path of one connection
 //!
 //! ```text

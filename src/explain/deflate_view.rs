@@ -184,6 +184,7 @@ fn walk(e: &mut Explanation, elements: &[Element], history: &mut Vec<u8>) {
 fn extra(value: u16, base: u16, bits: u8) -> String {
     match bits {
         0 => format!("({value}, no extra bits)"),
+        1 => format!("({base} + {} in 1 extra bit)", value - base),
         _ => format!("({base} + {} in {bits} extra bits)", value - base),
     }
 }
