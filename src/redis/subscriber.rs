@@ -2,7 +2,7 @@
 //! published on a subscribed channel as the array `message`, channel, payload, and
 //! confirms each `SUBSCRIBE` and `UNSUBSCRIBE` with an array of its own. In this
 //! mode only (P)(UN)SUBSCRIBE, PING and QUIT are allowed; `PING` is answered with the
-//! array `pong`, "".
+//! array `pong`, "" (and with the status `PONG` while nothing is subscribed).
 //!
 //! Commands are sent without waiting: their confirmations arrive among the messages,
 //! in the order the commands were sent, and [`Subscriber::next_event`] reports them so.
@@ -58,8 +58,12 @@ impl Subscriber {
     /// The next event; a read timeout comes back as that error (nothing is lost).
     pub fn next_event(&mut self) -> io::Result<Event> {
         let reply = self.0.receive()?;
-        let Reply::Array(Some(items)) = &reply else {
-            return Err(odd(&reply));
+        let items = match &reply {
+            Reply::Array(Some(items)) => items,
+            // Before the first SUBSCRIBE (or after the last UNSUBSCRIBE) the
+            // connection is not in subscriber mode, and PING is answered as usual.
+            Reply::Status(s) if s == b"PONG" => return Ok(Event::Pong),
+            _ => return Err(odd(&reply)),
         };
         let bulk = |i: usize| match items.get(i) {
             Some(Reply::Bulk(Some(b))) => Some(b.clone()),

@@ -209,6 +209,9 @@ impl Rooms {
         room.unconfirmed = room.unconfirmed.saturating_sub(1);
         if room.unconfirmed == 0 {
             room.live = room.asked;
+            if room.live {
+                self.log.debug(format_args!("{path}: subscribed on redis"));
+            }
             if !room.asked && room.members.is_empty() {
                 rooms.remove(i);
             }
