@@ -5,7 +5,7 @@
 #
 # Installs nginx, openssl and redis-server from Debian (idempotent), makes a
 # throwaway certificate, starts a private redis-server (127.0.0.1, an ephemeral
-# port, nothing saved), three stdws --redis and a private nginx, then proves with
+# port, a password, nothing saved), three stdws --redis and a private nginx, then proves with
 # three wss:// clients (PyPI websockets, trusting only that certificate) that landed
 # on three different instances that they share one room: each client's unique
 # message reaches the two others, not itself. Then Redis is stopped: each instance
@@ -36,8 +36,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
 say "starting redis-server, three stdws --broadcast --redis, and nginx"
 cargo build --quiet --bin stdws
 REDIS_PORT=$(free_port)
+REDIS_PASSWORD=pw-$RANDOM$RANDOM
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --daemonize no >"$WORK/redis.log" 2>&1 &
+  --daemonize no --requirepass "$REDIS_PASSWORD" >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 wait_for_port "$REDIS_PORT" "$REDIS_PID" || {
@@ -49,7 +50,7 @@ LOGS=()
 for i in 1 2 3; do
   port=$(free_port)
   "$ROOT/target/debug/stdws" --port "$port" --broadcast -v \
-    --redis "redis://127.0.0.1:$REDIS_PORT" 2>"$WORK/stdws-$i.log" &
+    --redis "redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT" 2>"$WORK/stdws-$i.log" &
   PIDS+=($!)
   wait_for_port "$port" "${PIDS[-1]}" || {
     cat "$WORK/stdws-$i.log"

@@ -281,6 +281,10 @@ fn redis_stopped_then_restarted() {
         live(server, "/outage", 2);
     }
     let resumed = restarted.elapsed();
+    let _ = writeln!(
+        std::io::stderr(),
+        "rooms spanned again {resumed:?} after the restart"
+    );
     assert!(resumed < Duration::from_secs(15), "took {resumed:?}");
     let after = unique("after");
     send(&mut a, &after);
