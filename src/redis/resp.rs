@@ -78,8 +78,8 @@ fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn malformed(why: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("redis: {why}"))
+fn malformed(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why)
 }
 
 /// Parses one reply from the start of `input`: the reply and the bytes it took, or
@@ -97,13 +97,16 @@ fn parse_at(
     let Some((line, next)) = line(input, at)? else {
         return Ok(None);
     };
-    let (&kind, rest) = line.split_first().ok_or_else(|| malformed("empty line"))?;
+    let (&kind, rest) = line
+        .split_first()
+        .ok_or_else(|| malformed("redis: empty line"))?;
     let reply = match kind {
         b'+' => Reply::Status(rest.to_vec()),
         b'-' => Reply::Error(rest.to_vec()),
         b':' => Reply::Integer(integer(rest)?),
         b'$' => {
-            let Some(len) = length(rest, limits.max_bulk, "bulk string")? else {
+            let Some(len) = length(rest, limits.max_bulk, "redis: bulk string over the limit")?
+            else {
                 return Ok(Some((Reply::Bulk(None), next)));
             };
             let end = next + len;
@@ -111,7 +114,7 @@ fn parse_at(
                 return Ok(None);
             }
             if &input[end..end + 2] != b"\r\n" {
-                return Err(malformed("bulk string not followed by CRLF"));
+                return Err(malformed("redis: bulk string not followed by CRLF"));
             }
             return Ok(Some((
                 Reply::Bulk(Some(input[next..end].to_vec())),
@@ -120,9 +123,9 @@ fn parse_at(
         }
         b'*' => {
             if depth == MAX_DEPTH {
-                return Err(malformed("arrays nested too deeply"));
+                return Err(malformed("redis: arrays nested too deeply"));
             }
-            let Some(n) = length(rest, limits.max_items, "array")? else {
+            let Some(n) = length(rest, limits.max_items, "redis: array over the limit")? else {
                 return Ok(Some((Reply::Array(None), next)));
             };
             let mut items = Vec::with_capacity(n);
@@ -136,7 +139,7 @@ fn parse_at(
             }
             return Ok(Some((Reply::Array(Some(items)), at)));
         }
-        _ => return Err(malformed("unknown reply type")),
+        _ => return Err(malformed("redis: unknown reply type")),
     };
     Ok(Some((reply, next)))
 }
@@ -146,11 +149,11 @@ fn line(input: &[u8], at: usize) -> io::Result<Option<(&[u8], usize)>> {
     let rest = &input[at.min(input.len())..];
     let window = &rest[..rest.len().min(MAX_LINE)];
     match window.iter().position(|&b| b == b'\r' || b == b'\n') {
-        Some(end) if window[end] == b'\n' => Err(malformed("bare LF in a line")),
+        Some(end) if window[end] == b'\n' => Err(malformed("redis: bare LF in a line")),
         Some(end) if end + 1 == window.len() => Ok(None),
         Some(end) if window[end + 1] == b'\n' => Ok(Some((&window[..end], at + end + 2))),
-        Some(_) => Err(malformed("bare CR in a line")),
-        None if window.len() == MAX_LINE => Err(malformed("line too long")),
+        Some(_) => Err(malformed("redis: bare CR in a line")),
+        None if window.len() == MAX_LINE => Err(malformed("redis: line too long")),
         None => Ok(None),
     }
 }
@@ -162,25 +165,23 @@ fn integer(digits: &[u8]) -> io::Result<i64> {
         _ => (false, digits),
     };
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(malformed("not an integer"));
+        return Err(malformed("redis: not an integer"));
     }
     let n = digits
         .iter()
         .try_fold(0i64, |n, &d| {
             n.checked_mul(10)?.checked_add(i64::from(d - b'0'))
         })
-        .ok_or_else(|| malformed("integer out of range"))?;
+        .ok_or_else(|| malformed("redis: integer out of range"))?;
     Ok(if negative { -n } else { n })
 }
 
 /// A length of a bulk string or an array: `None` for -1 (null), an error beyond `max`.
-fn length(digits: &[u8], max: usize, what: &str) -> io::Result<Option<usize>> {
+fn length(digits: &[u8], max: usize, too_long: &'static str) -> io::Result<Option<usize>> {
     match integer(digits)? {
         -1 => Ok(None),
-        n if n < 0 => Err(malformed("negative length")),
-        n if n as u64 > max as u64 => Err(malformed(&format!(
-            "{what} of {n} exceeds the limit of {max}"
-        ))),
+        n if n < 0 => Err(malformed("redis: negative length")),
+        n if n as u64 > max as u64 => Err(malformed(too_long)),
         n => Ok(Some(n as usize)),
     }
 }
@@ -225,7 +226,7 @@ impl RespReader {
             }
             let room = self.capacity().saturating_sub(self.buffer.len());
             if room == 0 {
-                return Err(malformed("reply larger than the limits allow"));
+                return Err(malformed("redis: reply larger than the limits allow"));
             }
             let mut chunk = [0u8; CHUNK];
             let want = room.min(CHUNK);
