@@ -7,7 +7,8 @@
 # private 127.0.0.1 port (no config file, nothing saved to disk, stopped by its PID)
 # and three stdws instances against it: cross-instance delivery, one order for all
 # members (a sender on each instance, and two on one), no echo, Redis stopped and
-# restarted, an instance killed, a password-protected Redis, a slow member.
+# restarted, Redis frozen (SIGSTOP), an instance killed, a password-protected Redis,
+# a slow member.
 # Should the package start its own service (port 6379), the tests do not use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
