@@ -434,3 +434,22 @@ fn a_redis_that_stops_answering_costs_a_bounded_wait() {
     }
     assert_eq!(got, after);
 }
+
+#[test]
+fn a_member_hears_what_another_instance_sends_right_after_its_101() {
+    if !have_redis() {
+        return;
+    }
+    let redis = Redis::start(free_port(), &[]);
+    let servers = three(&redis.url(""));
+    // Each time a room new on both instances, and no waiting for any log line: B's
+    // upgrade is answered once its instance has subscribed the room.
+    for round in 0..5 {
+        let path = format!("/fresh-{round}");
+        let mut b = open_rfc(servers[1].addr, &path);
+        let mut a = open_rfc(servers[0].addr, &path);
+        let hello = unique(&format!("first-words-{round}"));
+        send(&mut a, &hello);
+        assert_eq!(text(&mut b), hello, "round {round}");
+    }
+}

@@ -10,10 +10,12 @@
 //! envelope ([`super::envelope`]) and leaves that member out.
 //!
 //! **Subscriptions.** An instance subscribes to a room's channel while it has members
-//! there: `SUBSCRIBE` when the room is made, `UNSUBSCRIBE` once it is empty. Until
-//! Redis confirms the subscription, the room is *not live* on this instance: its
-//! members' messages are delivered here directly, and published marked so that this
-//! instance skips them if they come back (`d` in the envelope).
+//! there: `SUBSCRIBE` when the room is made, `UNSUBSCRIBE` once it is empty. The
+//! upgrade that makes the room waits (up to 1 s) for Redis to confirm, so that its
+//! member, like any other, hears every message sent after its `101`. Until Redis
+//! confirms, the room is *not live* on this instance: its members' messages are
+//! delivered here directly, and published marked so that this instance skips them if
+//! they come back (`d` in the envelope).
 //!
 //! **Outages.** If Redis cannot be reached, or stops answering (no reply to a `PING`
 //! after 5 s of silence), or a `PUBLISH` fails, the instance says so in one log line,
@@ -37,7 +39,7 @@ use crate::cli::log::Log;
 use crate::cli::spawn_named;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 use stdws::redis::connection::Connection;
@@ -59,6 +61,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// A subscription silent this long is sent a `PING`; silent twice as long, lost.
 const QUIET: Duration = Duration::from_secs(5);
 
+/// How long an upgrade to a room new on this instance waits for its subscription.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
+
 /// The first wait before reconnecting, doubled each failure up to [`LAST_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(1);
@@ -73,6 +78,8 @@ pub struct Bus {
     publisher: Mutex<Option<Connection>>,
     /// A room was made or emptied: the subscription thread (un)subscribes.
     changed: AtomicBool,
+    /// Signalled (with the rooms' lock) when a room becomes live.
+    subscribed: Condvar,
     /// The longest payload a subscription accepts.
     max_bulk: usize,
 }
@@ -144,12 +151,29 @@ impl Rooms {
             instance: stdws::random::Random::new().next_u64(),
             publisher: Mutex::new(None),
             changed: AtomicBool::new(false),
+            subscribed: Condvar::new(),
             max_bulk: max_message.saturating_add(HEADER).max(64 << 10),
         });
         let rooms = Arc::new(rooms);
         let running = rooms.clone();
         spawn_named("stdws-redis", Box::new(move || subscription(&running)))?;
         Ok(rooms)
+    }
+
+    /// While Redis is connected, waits (up to [`SUBSCRIBE_WAIT`]) until the room at
+    /// `path` is live: the admission of a room's first member on this instance waits
+    /// so, and then hears, like any member, every message sent after its `101`, from
+    /// every instance.
+    pub(super) fn await_live(&self, bus: &Bus, path: &str) {
+        if lock(&bus.publisher).is_none() {
+            return;
+        }
+        let rooms = self.lock();
+        let _ = bus
+            .subscribed
+            .wait_timeout_while(rooms, SUBSCRIBE_WAIT, |rooms| {
+                Rooms::find(rooms, path).is_ok_and(|i| !rooms[i].live)
+            });
     }
 
     /// Sends a member's message through the bus: whether it must still be delivered
@@ -211,6 +235,9 @@ impl Rooms {
             room.live = room.asked;
             if room.live {
                 self.log.debug(format_args!("{path}: subscribed on redis"));
+                if let Some(bus) = &self.bus {
+                    bus.subscribed.notify_all();
+                }
             }
             if !room.asked && room.members.is_empty() {
                 rooms.remove(i);

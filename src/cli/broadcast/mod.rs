@@ -149,7 +149,8 @@ impl Rooms {
     }
 
     /// The admission check (`Server::on_upgrade`): takes a seat in the room at the
-    /// request's path, so the member is in the room before its `101` is written.
+    /// request's path, so the member is in the room before its `101` is written (and,
+    /// with a bus, the room subscribed on Redis).
     /// Seats left unclaimed for [`SEAT_LIFETIME`] are given up here too.
     pub fn admit(&self, head: &Head) -> Result<(), Rejection> {
         let now = Instant::now();
@@ -166,6 +167,9 @@ impl Rooms {
         }
         let path = head.path().to_string();
         let (id, waiting, overflowed) = self.join(&path, "(joining)");
+        if let Some(bus) = &self.bus {
+            self.await_live(bus, &path);
+        }
         lock(&self.seats).push(Seat {
             key: seat_key(head),
             path,
