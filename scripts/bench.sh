@@ -110,3 +110,78 @@ if [ -z "${SKIP_DEFLATE:-}" ]; then
         cargo run --release --quiet --example deflate_bench -- --no-zlib
     fi
 fi
+
+# --- rooms across instances (examples/room_bench.rs) --------------------------------
+# One room of ROOM_MEMBERS members (default 300) and one publisher, on one instance,
+# on one instance with Redis, and spread round-robin over three instances sharing
+# the room through Redis. "throughput": the publisher keeps 32 messages of 64 B ahead
+# of the slowest member (deliveries/s = messages received by all members together);
+# "latency": one message at a time, send to receipt (median and p99 over every
+# delivery). Needs redis-server (scripts/redis-test.sh installs it): skipped without.
+# Self-contained: its own servers on PORT+100 and up, its own cleanup.
+if command -v redis-server >/dev/null 2>&1; then
+    (
+        ROOM_MEMBERS=${ROOM_MEMBERS:-300}
+        REDIS_PORT=$((PORT + 100))
+        RPORT=$REDIS_PORT # the last port taken
+        cargo build --release --quiet --bin stdws --example room_bench
+        RPIDS=()
+        REDIS_PID=''
+        stop_rooms() {
+            for p in "${RPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+            for p in "${RPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+            RPIDS=()
+        }
+        stop_all_rooms() {
+            stop_rooms
+            [ -z "$REDIS_PID" ] || { kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; } || true
+        }
+        trap stop_all_rooms EXIT
+        wait_port() {
+            for _ in $(seq 50); do
+                (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+                sleep 0.1
+            done
+            echo "bench.sh: nothing listens on port $1" >&2
+            exit 1
+        }
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+            --daemonize no >/dev/null &
+        REDIS_PID=$!
+        wait_port "$REDIS_PORT"
+        value() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+        us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+        commands() { # what Redis has processed so far: proof that a run went through it
+            redis-cli -p "$REDIS_PORT" info stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'
+        }
+        room() { # room LABEL INSTANCES REDIS(yes|no)
+            local ports='' flags=() i t l before note=''
+            [ "$3" = yes ] && flags=(--redis "redis://127.0.0.1:$REDIS_PORT")
+            before=$(commands)
+            for i in $(seq "$2"); do
+                RPORT=$((RPORT + 1))
+                "$STDWS" --port "$RPORT" --broadcast -q "${flags[@]}" 2>/dev/null &
+                RPIDS+=($!)
+                wait_port "$RPORT"
+                ports+="${ports:+,}$RPORT"
+            done
+            t=$(timeout $((SECS + 60)) target/release/examples/room_bench --ports "$ports" \
+                --members "$ROOM_MEMBERS" --secs "$SECS" --window 32) ||
+                { echo "bench.sh: room_bench failed ($1, throughput)" >&2; exit 1; }
+            l=$(timeout $((SECS + 60)) target/release/examples/room_bench --ports "$ports" \
+                --members "$ROOM_MEMBERS" --secs "$SECS" --window 1) ||
+                { echo "bench.sh: room_bench failed ($1, latency)" >&2; exit 1; }
+            stop_rooms
+            [ "$3" = yes ] && note="; $(($(commands) - before)) Redis commands"
+            printf '%-10s %-20s %8s deliveries/s (%s msgs/s); latency p50 %s ms, p99 %s ms%s\n' \
+                rooms "$1" "$(value "$t" deliveries_s)" "$(value "$t" msgs_s)" \
+                "$(us_to_ms "$(value "$l" p50_us)")" "$(us_to_ms "$(value "$l" p99_us)")" "$note"
+        }
+        echo "# rooms: $ROOM_MEMBERS members and one publisher (on the first instance), 64 B messages"
+        room "1 instance" 1 no
+        room "1 instance, Redis" 1 yes
+        room "3 instances, Redis" 3 yes
+    )
+else
+    echo "rooms      skipped: redis-server is not installed (scripts/redis-test.sh installs it)"
+fi

@@ -7,6 +7,7 @@
 # only), and proves that a wss:// client (PyPI websockets, trusting only that
 # certificate) reaches stdws through nginx: every payload echoed byte for byte, then a
 # clean close with 1000. Then it stops both. The nginx config is the README's.
+# Then scripts/nginx-redis-test.sh: three instances behind nginx sharing rooms via Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -138,3 +139,6 @@ if [ ${#FAILED[@]} -gt 0 ]; then
   printf '  failed: %s\n' "${FAILED[@]}"
   exit 1
 fi
+
+# Three instances behind nginx, sharing broadcast rooms through Redis, over wss://.
+"$ROOT/scripts/nginx-redis-test.sh"

@@ -34,4 +34,8 @@ for extra in scripts/interop-test.sh scripts/nginx-tls-test.sh; do
   "$extra"
 done
 
+# Broadcast rooms across three instances through a real Redis (installs redis-server).
+step scripts/redis-test.sh
+scripts/redis-test.sh
+
 step "all checks passed"

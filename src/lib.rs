@@ -284,6 +284,7 @@ pub mod message;
 pub mod message_reader;
 pub mod permessage_deflate;
 pub mod random;
+pub mod redis;
 pub mod server;
 pub mod socket;
 pub mod tap;

@@ -101,7 +101,21 @@ fn with_mode(
 ) -> Server {
     let app = match &args.mode {
         Mode::Echo => App::Echo,
-        Mode::Broadcast => App::Broadcast(Arc::new(Rooms::new(broadcast::DEFAULT_QUEUE, log))),
+        Mode::Broadcast => match &args.redis {
+            None => App::Broadcast(Arc::new(Rooms::new(broadcast::DEFAULT_QUEUE, log))),
+            Some(target) => match Rooms::with_redis(
+                broadcast::DEFAULT_QUEUE,
+                log,
+                target.clone(),
+                args.max_message_size,
+            ) {
+                Ok(rooms) => App::Broadcast(rooms),
+                Err(e) => {
+                    log.error(format_args!("cannot start the Redis thread: {e}"));
+                    std::process::exit(1);
+                }
+            },
+        },
         Mode::Exec {
             program,
             args: argv,
@@ -214,7 +228,10 @@ fn serve(args: &Args) -> ExitCode {
     let server = with_mode(server, args, log, local.port(), inspector);
     let mode = match &args.mode {
         Mode::Echo => "echo".to_string(),
-        Mode::Broadcast => "broadcast".to_string(),
+        Mode::Broadcast => match &args.redis {
+            Some(target) => format!("broadcast, rooms shared through redis {target}"),
+            None => "broadcast".to_string(),
+        },
         Mode::Exec { program, .. } => format!("exec {program}"),
     };
     let http = match &args.static_dir {

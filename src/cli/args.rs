@@ -59,6 +59,8 @@ pub struct Args {
     pub deflate: bool,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
+    /// Broadcast mode: rooms span the instances using this Redis (`--redis URL`).
+    pub redis: Option<stdws::redis::target::Target>,
 }
 
 /// What the binary was asked to do.
@@ -121,6 +123,7 @@ impl Default for Args {
             linger_ms: 500,
             deflate: false,
             verbosity: 1,
+            redis: None,
         }
     }
 }
@@ -197,6 +200,10 @@ broadcast mode:
   --broadcast            each message goes to every other client on the same path;
                          a client more than 4096 messages or 16 MiB behind is
                          closed with 1008 (each has its own bounded queue)
+  --redis URL            redis://[:PASSWORD@]HOST[:PORT][/DB]: rooms span every
+                         instance using this Redis (pub/sub on channel
+                         stdws:PATH), in one order; while it is unreachable,
+                         rooms are local and it is retried (default none)
 
 exec mode:
   --maxforks N           most programs running at once, 503 beyond (default 1024)
@@ -336,6 +343,11 @@ where
             "--passenv" => args.pass_env = list(&value()?),
             "--connect" | "-c" => args.action = Action::Connect(value()?),
             "--lingerms" => args.linger_ms = number(&flag, value())?,
+            "--redis" => {
+                let url = value()?;
+                let target = stdws::redis::target::Target::parse(&url);
+                args.redis = Some(target.map_err(|why| UsageError(format!("--redis: {why}")))?);
+            }
             "--header" | "-H" => {
                 let field = value()?;
                 let Some((name, v)) = field.split_once(':') else {
@@ -400,6 +412,9 @@ where
         },
         (false, None) => Mode::Echo,
     };
+    if args.redis.is_some() && args.mode != Mode::Broadcast {
+        return Err(UsageError("--redis applies to --broadcast only".into()));
+    }
     if let Action::Connect(_) = args.action {
         return connect_checks(args);
     }
@@ -501,6 +516,9 @@ mod tests {
         let bare = parse(["cat", "-n"]).unwrap();
         assert!(matches!(bare.mode, Mode::Exec { ref program, .. } if program == "cat"));
         assert!(parse(["--broadcast", "cat"]).is_err());
+        let spanning = parse(["--broadcast", "--redis", "redis://:pw@10.0.0.2:6380/1"]).unwrap();
+        let target = spanning.redis.expect("a Redis target");
+        assert_eq!((target.port, target.db), (6380, 1));
     }
 
     #[test]
@@ -573,6 +591,9 @@ mod tests {
             &["-c", "ws://h/", "--binary", "--hixie76"],
             &["-c", "ws://h/", "-H", "no colon"],
             &["-c", "ws://h/", "--origin", "http://a,http://b"],
+            &["--redis", "redis://h"],
+            &["--broadcast", "--redis", "http://h"],
+            &["--broadcast", "--redis", "redis://h:99999"],
         ] {
             assert!(parse(bad.iter().copied()).is_err(), "{bad:?}");
         }

@@ -17,6 +17,13 @@
 //! 1008 (policy violation, RFC 6455 §7.4.1) and a reason. hixie-76 has no binary
 //! frames: a binary message meets `Error::BinaryOnHixie76` at such a member's writer
 //! and is skipped there with a log line.
+//!
+//! With `--redis`, a room spans every instance that uses the same Redis ([`bus`]):
+//! each message goes through Redis, and every instance hands it to its members in the
+//! order Redis gives it back.
+
+pub mod bus;
+pub mod envelope;
 
 use super::closing::{self, Signal};
 use super::inspect::Inspector;
@@ -25,9 +32,9 @@ use super::queue::{bounded, End, Offer};
 use super::spawn_named;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
-use stdws::budget::{Account, Refusal, Share};
+use stdws::budget::{Account, Budget, Refusal, Share};
 use stdws::handshake::Rejection;
 use stdws::http::Head;
 use stdws::{
@@ -76,6 +83,13 @@ struct Member {
 struct Room {
     path: String,
     members: Vec<Member>,
+    /// With a bus: `SUBSCRIBE` was the last command sent for the room's channel.
+    asked: bool,
+    /// With a bus: commands sent for the channel and not yet confirmed.
+    unconfirmed: u32,
+    /// With a bus: subscribed and confirmed, so the room's messages come back from
+    /// Redis and are delivered from there, in Redis's order.
+    live: bool,
 }
 
 /// A place in a room taken when the upgrade is admitted, before the `101` is written,
@@ -104,6 +118,11 @@ pub struct Rooms {
     next_id: AtomicU64,
     queue: usize,
     log: Log,
+    /// Redis, when rooms span instances.
+    bus: Option<bus::Bus>,
+    /// The server's memory budget, learnt from the first member's share: what the
+    /// messages from Redis are drawn from.
+    budget: OnceLock<Arc<Budget>>,
 }
 
 impl Rooms {
@@ -115,6 +134,8 @@ impl Rooms {
             next_id: AtomicU64::new(0),
             queue: queue.max(1),
             log,
+            bus: None,
+            budget: OnceLock::new(),
         }
     }
 
@@ -128,7 +149,8 @@ impl Rooms {
     }
 
     /// The admission check (`Server::on_upgrade`): takes a seat in the room at the
-    /// request's path, so the member is in the room before its `101` is written.
+    /// request's path, so the member is in the room before its `101` is written (and,
+    /// with a bus, the room subscribed on Redis).
     /// Seats left unclaimed for [`SEAT_LIFETIME`] are given up here too.
     pub fn admit(&self, head: &Head) -> Result<(), Rejection> {
         let now = Instant::now();
@@ -145,6 +167,9 @@ impl Rooms {
         }
         let path = head.path().to_string();
         let (id, waiting, overflowed) = self.join(&path, "(joining)");
+        if let Some(bus) = &self.bus {
+            self.await_live(bus, &path);
+        }
         lock(&self.seats).push(Seat {
             key: seat_key(head),
             path,
@@ -187,8 +212,14 @@ impl Rooms {
                 let room = Room {
                     path: path.to_string(),
                     members: Vec::new(),
+                    asked: false,
+                    unconfirmed: 0,
+                    live: false,
                 };
                 rooms.insert(i, room);
+                if let Some(bus) = &self.bus {
+                    bus.rooms_changed();
+                }
                 i
             }
         };
@@ -244,6 +275,10 @@ impl Rooms {
         self.log
             .debug(format_args!("{peer} joined {path} ({members} members)"));
         let share = reader.share().cloned();
+        if let Some(share) = &share {
+            let _ = self.budget.set(share.account.budget().clone());
+        }
+        let mut outgoing = self.bus.as_ref().map(|bus| bus.outgoing(&path, id));
         let outcome = loop {
             let message = match reader.read_ref() {
                 Ok(m @ (MessageRef::Text(_) | MessageRef::Binary(_))) => m,
@@ -252,6 +287,11 @@ impl Rooms {
                 Err(Error::Protocol(_) | Error::Io(_) | Error::Overloaded(_)) => break Ok(()),
                 Err(e) => break Err(e.into()),
             };
+            if let (Some(bus), Some(outgoing)) = (&self.bus, &mut outgoing) {
+                if !self.send_through(bus, outgoing, message) {
+                    continue;
+                }
+            }
             let bytes = match hold(share.as_ref(), size_of(message)) {
                 Ok(bytes) => bytes,
                 Err(refusal) => {
@@ -307,7 +347,11 @@ impl Rooms {
         if let Ok(i) = Rooms::find(&rooms, path) {
             rooms[i].members.retain(|m| m.id != id);
             if rooms[i].members.is_empty() {
-                rooms.remove(i);
+                match &self.bus {
+                    // The bus unsubscribes, then forgets the room.
+                    Some(bus) if rooms[i].asked || rooms[i].unconfirmed > 0 => bus.rooms_changed(),
+                    _ => drop(rooms.remove(i)),
+                }
             }
         }
     }
