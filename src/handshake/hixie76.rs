@@ -14,7 +14,7 @@
 //! A well-known article draws those 16 bytes as "key3 | key2 | key1" from the high bit
 //! down: that is the little-endian picture of memory, not the byte order MD5 reads.
 
-use super::Rejection;
+use super::{push_field, Rejection};
 use crate::http::Head;
 use std::fmt;
 use std::io::{self, Read};
@@ -179,11 +179,13 @@ pub fn response(
     protocol: Option<&str>,
     answer: &[u8; 16],
 ) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Origin: {origin}\r\nSec-WebSocket-Location: {location}\r\n"
+    let mut out = String::from(
+        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n",
     );
+    push_field(&mut out, "Sec-WebSocket-Origin", origin);
+    push_field(&mut out, "Sec-WebSocket-Location", location);
     if let Some(p) = protocol {
-        out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+        push_field(&mut out, "Sec-WebSocket-Protocol", p);
     }
     out.push_str("\r\n");
     let mut bytes = out.into_bytes();
