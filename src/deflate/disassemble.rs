@@ -126,8 +126,10 @@ pub fn disassemble(stream: &[u8], history: u64) -> Result<Vec<Element>, InflateE
                 if len != !r.take(16)? & 0xFFFF {
                     return Err(InflateError::StoredLengthMismatch);
                 }
-                let bytes = (0..len).map(|_| r.take(8).map(|b| b as u8));
-                let bytes = bytes.collect::<Result<Vec<u8>, _>>()?;
+                let mut bytes = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    bytes.push(r.take(8)? as u8);
+                }
                 produced += bytes.len() as u64;
                 elements.push(Element::Stored(bytes));
                 None
