@@ -282,6 +282,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_block_keeps_its_bytes() {
+        // §3.2.4: BFINAL 1, BTYPE 00, then LEN 3 and NLEN (its complement), then "abc".
+        let stream = [0x01, 0x03, 0x00, 0xFC, 0xFF, b'a', b'b', b'c'];
+        let block = Element::Block {
+            last: true,
+            kind: BlockKind::Stored,
+        };
+        let stored = Element::Stored(b"abc".to_vec());
+        assert_eq!(disassemble(&stream, 0), Ok(vec![block, stored]));
+        assert_eq!(
+            disassemble(&stream[..7], 0),
+            Err(InflateError::UnexpectedEnd)
+        );
+    }
+
+    #[test]
     fn a_back_reference_needs_its_history() {
         // §7.2.3.2: "Hello" again, as a literal "H" and a match of 4 at distance 5,
         // which reaches into the previous message: only with history before it.
