@@ -62,10 +62,19 @@ pub struct KeyParts {
 
 /// Splits a key into its digits and its count of spaces.
 pub fn key_parts(key: &str) -> KeyParts {
-    KeyParts {
-        digits: key.chars().filter(char::is_ascii_digit).collect(),
-        spaces: key.bytes().filter(|&b| b == b' ').count() as u64,
+    let mut parts = KeyParts {
+        digits: String::new(),
+        spaces: 0,
+    };
+    // Byte by byte: in UTF-8, an ASCII digit or space is never part of another character.
+    for b in key.bytes() {
+        match b {
+            b'0'..=b'9' => parts.digits.push(char::from(b)),
+            b' ' => parts.spaces += 1,
+            _ => {}
+        }
     }
+    parts
 }
 
 /// The key's 32-bit part: its digits as a number, divided by its spaces.
