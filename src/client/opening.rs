@@ -214,11 +214,11 @@ fn offers_deflate(options: &ClientOptions) -> bool {
 
 /// Bytes as text: printable ASCII as it is, anything else as `\xNN`.
 fn escaped(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .flat_map(|&b| std::ascii::escape_default(b))
-        .map(char::from)
-        .collect()
+    let mut text = String::with_capacity(bytes.len());
+    for &b in bytes {
+        text.extend(std::ascii::escape_default(b).map(char::from));
+    }
+    text
 }
 
 /// Refuses options that would put something other than a header value on the wire.
