@@ -303,7 +303,8 @@ pub fn hixie76(key1: &str, key2: &str, key3: &[u8; 8]) -> Explanation {
         format_args!("MD5, hex"),
         format_args!("{}", HexPacked(&answer)),
     );
-    let text = Printable(&answer).to_string();
+    // `format!`, not `to_string`: the generic `ToString` would be compiled once more.
+    let text = format!("{}", Printable(&answer));
     e.step_fmt(
         format_args!("answer, as text"),
         format_args!("{text}  (16 raw bytes after the 101 head)"),
