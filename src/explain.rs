@@ -59,10 +59,17 @@ impl Explanation {
         }
     }
 
-    fn step(&mut self, label: &str, value: impl Into<String>) {
+    fn step(&mut self, label: &str, value: &str) {
+        self.step_fmt(format_args!("{label}"), format_args!("{value}"));
+    }
+
+    /// A step whose label and value are formatted in place. (Every step goes through
+    /// this one function: a `String` made at each call site, then dropped, costs
+    /// code at each of them.)
+    fn step_fmt(&mut self, label: fmt::Arguments<'_>, value: fmt::Arguments<'_>) {
         self.steps.push(Step {
             label: label.to_string(),
-            value: value.into(),
+            value: value.to_string(),
         });
     }
 }
@@ -81,42 +88,53 @@ impl fmt::Display for Explanation {
 }
 
 /// Bytes as spaced upper-case hex: `31 6E 41 13`.
-fn hex_spaced(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
+struct HexSpaced<'a>(&'a [u8]);
+
+impl fmt::Display for HexSpaced<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_char(' ')?;
+            }
+            write!(f, "{b:02X}")?;
         }
-        let _ = write!(out, "{b:02X}");
+        Ok(())
     }
-    out
 }
 
 /// Bytes as packed lower-case hex, the way digests are usually written.
-fn hex_packed(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+struct HexPacked<'a>(&'a [u8]);
+
+impl fmt::Display for HexPacked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
 /// Bytes as text: printable ASCII as it is, anything else as `\xNN` (the hex is
 /// printed beside it wherever that could be ambiguous).
-fn printable(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if (0x20..0x7F).contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "\\x{b:02X}");
+struct Printable<'a>(&'a [u8]);
+
+impl fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for &b in self.0 {
+            if (0x20..0x7F).contains(&b) {
+                f.write_char(char::from(b))?;
+            } else {
+                write!(f, "\\x{b:02X}")?;
+            }
         }
+        Ok(())
     }
-    out
 }
 
 /// Bytes as quoted text, between double quotes so leading and trailing spaces show.
-fn quoted(bytes: &[u8]) -> String {
-    format!("\"{}\"", printable(bytes))
+struct Quoted<'a>(&'a [u8]);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", Printable(self.0))
+    }
 }
 
 /// The RFC 6455 derivation (§4.2.2 item 5): key, GUID, concatenation, SHA-1, base64.
@@ -136,12 +154,19 @@ pub fn rfc6455(key: &str) -> Explanation {
         },
     );
     e.step("2. GUID (§1.3)", GUID);
-    e.step("3. key ++ GUID", format!("{key}{GUID}"));
-    e.step("4. SHA-1, hex", hex_packed(&rfc6455::sha1_of_key(key)));
+    e.step_fmt(format_args!("3. key ++ GUID"), format_args!("{key}{GUID}"));
+    let sha1 = rfc6455::sha1_of_key(key);
+    e.step_fmt(
+        format_args!("4. SHA-1, hex"),
+        format_args!("{}", HexPacked(&sha1)),
+    );
     let accept = rfc6455::accept_key(key);
-    e.step("5. base64 of those 20 bytes", accept.clone());
+    e.step("5. base64 of those 20 bytes", &accept);
     if nonce_ok {
-        e.step("answer", format!("Sec-WebSocket-Accept: {accept}"));
+        e.step_fmt(
+            format_args!("answer"),
+            format_args!("Sec-WebSocket-Accept: {accept}"),
+        );
         e.answer = Some(accept);
     } else {
         e.step("answer", "none: 400 Bad Request, never a 101");
@@ -152,56 +177,69 @@ pub fn rfc6455(key: &str) -> Explanation {
 /// One hixie-76 key's steps (draft §5.2): digits, number, spaces, quotient or refusal.
 fn hixie76_key(e: &mut Explanation, name: &str, key: &str) -> Option<u32> {
     let parts = hixie76::key_parts(key);
-    e.step(name, quoted(key.as_bytes()));
-    e.step(
-        "  digits, in order",
-        if parts.digits.is_empty() {
-            "(none)".to_string()
-        } else {
-            parts.digits.clone()
-        },
+    e.step_fmt(
+        format_args!("{name}"),
+        format_args!("{}", Quoted(key.as_bytes())),
     );
-    e.step("  spaces (U+0020 only)", parts.spaces.to_string());
+    let digits = match parts.digits.as_str() {
+        "" => "(none)",
+        digits => digits,
+    };
+    e.step("  digits, in order", digits);
+    let spaces = parts.spaces;
+    e.step_fmt(
+        format_args!("  spaces (U+0020 only)"),
+        format_args!("{spaces}"),
+    );
     match hixie76::key_number(key) {
         Ok(quotient) => {
-            let number = u64::from(quotient) * parts.spaces;
-            e.step("  key number", format!("{number} (at most 4294967295: ok)"));
-            e.step(
-                "  quotient",
-                format!(
-                    "{number} / {} = {quotient}, exactly; as 4 bytes big-endian: {}",
-                    parts.spaces,
-                    hex_spaced(&quotient.to_be_bytes())
+            let number = u64::from(quotient) * spaces;
+            e.step_fmt(
+                format_args!("  key number"),
+                format_args!("{number} (at most 4294967295: ok)"),
+            );
+            e.step_fmt(
+                format_args!("  quotient"),
+                format_args!(
+                    "{number} / {spaces} = {quotient}, exactly; as 4 bytes big-endian: {}",
+                    HexSpaced(&quotient.to_be_bytes())
                 ),
             );
             Some(quotient)
         }
         Err(err) => {
-            let why = match err {
-                KeyError::NoDigits => "no digits, so there is no key number".to_string(),
-                KeyError::TooLarge => format!(
-                    "the key number {} is above 4294967295, \"a symptom of an attack\"",
-                    parts.digits
+            match err {
+                KeyError::NoDigits => e.step("  quotient", "no digits, so there is no key number"),
+                KeyError::TooLarge => e.step_fmt(
+                    format_args!("  quotient"),
+                    format_args!(
+                        "the key number {} is above 4294967295, \"a symptom of an attack\"",
+                        parts.digits
+                    ),
                 ),
-                KeyError::NoSpaces => "no spaces, so there is nothing to divide by".to_string(),
-                KeyError::NotMultiple { number, spaces } => {
-                    e.step("  key number", number.to_string());
-                    format!(
-                        "{number} / {spaces} = {} remainder {}: not a whole multiple",
-                        number / spaces,
-                        number % spaces
-                    )
+                KeyError::NoSpaces => {
+                    e.step("  quotient", "no spaces, so there is nothing to divide by")
                 }
-            };
-            e.step("  quotient", why);
+                KeyError::NotMultiple { number, spaces } => {
+                    e.step_fmt(format_args!("  key number"), format_args!("{number}"));
+                    e.step_fmt(
+                        format_args!("  quotient"),
+                        format_args!(
+                            "{number} / {spaces} = {} remainder {}: not a whole multiple",
+                            number / spaces,
+                            number % spaces
+                        ),
+                    );
+                }
+            }
             e.step(
                 "  verdict",
                 "REFUSED: the draft says abort, so the server answers 400",
             );
             if let KeyError::NotMultiple { number, spaces } = err {
-                e.step(
-                    "",
-                    format!(
+                e.step_fmt(
+                    format_args!(""),
+                    format_args!(
                         "(truncating to {}, as a well-known article does, is wrong)",
                         number / spaces
                     ),
@@ -230,22 +268,22 @@ pub fn hixie76(key1: &str, key2: &str, key3: &[u8; 8]) -> Explanation {
     let mut e = Explanation::new(HIXIE_TITLE);
     let n1 = hixie76_key(&mut e, "Sec-WebSocket-Key1", key1);
     let n2 = hixie76_key(&mut e, "Sec-WebSocket-Key2", key2);
-    e.step(
-        "key3 (8 bytes after head)",
-        format!("{} = {}", quoted(key3), hex_spaced(key3)),
+    e.step_fmt(
+        format_args!("key3 (8 bytes after head)"),
+        format_args!("{} = {}", Quoted(key3), HexSpaced(key3)),
     );
     let (Some(n1), Some(n2)) = (n1, n2) else {
         e.step("answer", "none: 400 Bad Request, never a 101");
         return e;
     };
     let challenge = hixie76::challenge(n1, n2, key3);
-    e.step(
-        "challenge, 16 bytes",
-        format!(
+    e.step_fmt(
+        format_args!("challenge, 16 bytes"),
+        format_args!(
             "{} | {} | {}",
-            hex_spaced(&challenge[..4]),
-            hex_spaced(&challenge[4..8]),
-            hex_spaced(&challenge[8..])
+            HexSpaced(&challenge[..4]),
+            HexSpaced(&challenge[4..8]),
+            HexSpaced(&challenge[8..])
         ),
     );
     e.step(
@@ -261,11 +299,15 @@ pub fn hixie76(key1: &str, key2: &str, key3: &[u8; 8]) -> Explanation {
         "little-endian picture of memory: MD5 reads key1 first, as above)",
     );
     let answer = hixie76::challenge_response(n1, n2, key3);
-    e.step("MD5, hex", hex_packed(&answer));
-    let text = printable(&answer);
-    e.step(
-        "answer, as text",
-        format!("{text}  (16 raw bytes after the 101 head)"),
+    e.step_fmt(
+        format_args!("MD5, hex"),
+        format_args!("{}", HexPacked(&answer)),
+    );
+    // `format!`, not `to_string`: the generic `ToString` would be compiled once more.
+    let text = format!("{}", Printable(&answer));
+    e.step_fmt(
+        format_args!("answer, as text"),
+        format_args!("{text}  (16 raw bytes after the 101 head)"),
     );
     e.answer = Some(text);
     e
@@ -302,7 +344,7 @@ pub fn parse_key3(text: &str) -> Result<[u8; 8], String> {
     Err(format!(
         "KEY3 must be 8 characters or 16 hex digits, not {} bytes: {}",
         bytes.len(),
-        quoted(bytes)
+        Quoted(bytes)
     ))
 }
 

@@ -16,7 +16,9 @@ use cli::inspect::{self, Inspector};
 use cli::log::Log;
 use cli::static_files::StaticFiles;
 use cli::trace;
+use std::fmt;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -226,26 +228,31 @@ fn serve(args: &Args) -> ExitCode {
     let inspector = Arc::new(Inspector::default());
     let server = with_taps(server, args.trace, inspector.clone());
     let server = with_mode(server, args, log, local.port(), inspector);
-    let mode = match &args.mode {
-        Mode::Echo => "echo".to_string(),
+    let (mode, program) = match &args.mode {
+        Mode::Echo => ("echo", String::new()),
         Mode::Broadcast => match &args.redis {
-            Some(target) => format!("broadcast, rooms shared through redis {target}"),
-            None => "broadcast".to_string(),
+            Some(target) => (
+                "broadcast",
+                format!(", rooms shared through redis {target}"),
+            ),
+            None => ("broadcast", String::new()),
         },
-        Mode::Exec { program, .. } => format!("exec {program}"),
+        Mode::Exec { program, .. } => ("exec ", program.clone()),
     };
-    let http = match &args.static_dir {
-        Some(dir) => format!("files from {}", dir.display()),
-        None => "the inspector page".to_string(),
+    let (http, dir) = match &args.static_dir {
+        Some(dir) => ("files from ", dir.display()),
+        None => ("the inspector page", Path::new("").display()),
     };
-    let listening = format!("listening on ws://{local}/ ({mode}; http://{local}/ serves {http})");
-    run(server, args.grace_ms, log, &listening)
+    let listening = format_args!(
+        "listening on ws://{local}/ ({mode}{program}; http://{local}/ serves {http}{dir})"
+    );
+    run(server, args.grace_ms, log, listening)
 }
 
 /// Serves until SIGINT or SIGTERM, then stops cleanly: every connection closed (1001,
 /// or 0xFF 0x00), every exec program ended, up to `grace_ms` for all that; exit 0.
 #[cfg(unix)]
-fn run(server: Server, grace_ms: u64, log: Log, listening: &str) -> ExitCode {
+fn run(server: Server, grace_ms: u64, log: Log, listening: fmt::Arguments<'_>) -> ExitCode {
     // Before the "listening" line: a signal sent as soon as it appears is handled.
     if let Err(e) = cli::unix::count_stop_signals() {
         log.error(format_args!("cannot handle SIGINT and SIGTERM: {e}"));
@@ -258,7 +265,7 @@ fn run(server: Server, grace_ms: u64, log: Log, listening: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    log.info(format_args!("{listening}"));
+    log.info(listening);
     let signal = cli::stop::wait_for_signal();
     cli::stop::begin();
     log.info(format_args!(
@@ -277,8 +284,8 @@ fn run(server: Server, grace_ms: u64, log: Log, listening: &str) -> ExitCode {
 /// Serves for ever: without a signal API the process ends however its platform ends
 /// it.
 #[cfg(not(unix))]
-fn run(server: Server, _grace_ms: u64, log: Log, listening: &str) -> ExitCode {
-    log.info(format_args!("{listening}"));
+fn run(server: Server, _grace_ms: u64, log: Log, listening: fmt::Arguments<'_>) -> ExitCode {
+    log.info(listening);
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -41,8 +41,10 @@ pub fn write_line(line: fmt::Arguments<'_>) {
 }
 
 /// The client's address as log lines show it, or `?` when the server did not say.
+/// (`format!`, not `to_string`, which would compile the generic `ToString` once
+/// more for `SocketAddr`.)
 pub fn peer(request: &Request) -> String {
     request
         .peer
-        .map_or_else(|| "?".to_string(), |p| p.to_string())
+        .map_or_else(|| "?".to_string(), |p| format!("{p}"))
 }

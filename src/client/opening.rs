@@ -11,7 +11,7 @@ use crate::deflate::extension::{check_answer, CLIENT_OFFER};
 use crate::deflate::Parameters;
 use crate::handshake::hixie76;
 use crate::handshake::rfc6455::accept_key;
-use crate::handshake::Variant;
+use crate::handshake::{push_field, Variant};
 use crate::http::{self, HeadLimits, ResponseHead};
 use crate::random::Random;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -77,7 +77,9 @@ impl Opening {
     pub fn new(url: &Url, options: &ClientOptions) -> Result<Opening, ClientError> {
         check_options(options)?;
         let mut random = Random::new();
-        let mut head = format!("GET {} HTTP/1.1\r\n", url.resource);
+        let mut head = String::from("GET ");
+        head.push_str(&url.resource);
+        head.push_str(" HTTP/1.1\r\n");
         push_field(&mut head, "Host", &url.host_header());
         let expected = match options.variant {
             Variant::Rfc6455 => {
@@ -112,7 +114,7 @@ impl Opening {
             push_field(&mut head, "Origin", origin);
         }
         if offers_deflate(options) {
-            head.push_str(&format!("Sec-WebSocket-Extensions: {CLIENT_OFFER}\r\n"));
+            push_field(&mut head, "Sec-WebSocket-Extensions", CLIENT_OFFER);
         }
         if !options.protocols.is_empty() {
             push_field(
@@ -212,20 +214,11 @@ fn offers_deflate(options: &ClientOptions) -> bool {
 
 /// Bytes as text: printable ASCII as it is, anything else as `\xNN`.
 fn escaped(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .flat_map(|&b| std::ascii::escape_default(b))
-        .map(char::from)
-        .collect()
-}
-
-/// Appends the header field `name: value` and its CRLF to `head`. (Pushed in pieces,
-/// not formatted: the request is plain concatenation.)
-fn push_field(head: &mut String, name: &str, value: &str) {
-    head.push_str(name);
-    head.push_str(": ");
-    head.push_str(value);
-    head.push_str("\r\n");
+    let mut text = String::with_capacity(bytes.len());
+    for &b in bytes {
+        text.extend(std::ascii::escape_default(b).map(char::from));
+    }
+    text
 }
 
 /// Refuses options that would put something other than a header value on the wire.

@@ -126,8 +126,10 @@ pub fn disassemble(stream: &[u8], history: u64) -> Result<Vec<Element>, InflateE
                 if len != !r.take(16)? & 0xFFFF {
                     return Err(InflateError::StoredLengthMismatch);
                 }
-                let bytes = (0..len).map(|_| r.take(8).map(|b| b as u8));
-                let bytes = bytes.collect::<Result<Vec<u8>, _>>()?;
+                let mut bytes = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    bytes.push(r.take(8)? as u8);
+                }
                 produced += bytes.len() as u64;
                 elements.push(Element::Stored(bytes));
                 None
@@ -277,6 +279,22 @@ mod tests {
             kind: BlockKind::Stored,
         };
         assert_eq!(elements[7..], [stored, Element::Stored(Vec::new())]);
+    }
+
+    #[test]
+    fn a_stored_block_keeps_its_bytes() {
+        // §3.2.4: BFINAL 1, BTYPE 00, then LEN 3 and NLEN (its complement), then "abc".
+        let stream = [0x01, 0x03, 0x00, 0xFC, 0xFF, b'a', b'b', b'c'];
+        let block = Element::Block {
+            last: true,
+            kind: BlockKind::Stored,
+        };
+        let stored = Element::Stored(b"abc".to_vec());
+        assert_eq!(disassemble(&stream, 0), Ok(vec![block, stored]));
+        assert_eq!(
+            disassemble(&stream[..7], 0),
+            Err(InflateError::UnexpectedEnd)
+        );
     }
 
     #[test]

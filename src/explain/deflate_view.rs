@@ -7,10 +7,11 @@
 //! texts are several messages on one connection with context takeover, so a later
 //! message can be seen reaching back into an earlier one.
 
-use super::{hex_spaced, printable, quoted, Explanation};
+use super::{Explanation, HexSpaced, Printable, Quoted};
 use crate::deflate::alphabet::{DISTANCE_BASE, LENGTH_BASE};
 use crate::deflate::disassemble::{disassemble, BlockKind, Element};
 use crate::deflate::{Compressor, Inflater, MESSAGE_TAIL};
+use std::fmt::{self, Write as _};
 
 /// The window and history of the explanation: the extension's defaults.
 const WINDOW_BITS: u8 = 15;
@@ -26,19 +27,19 @@ pub fn deflate(messages: &[&[u8]]) -> Explanation {
         "RFC 7692 §7.2.1: payload = DEFLATE (RFC 1951) of the message, sync-flushed, \
          minus its last 4 bytes 00 00 FF FF",
     );
-    e.step(
-        "settings",
-        format!("window 2^{WINDOW_BITS} bytes, context takeover (the extension's defaults)"),
+    e.step_fmt(
+        format_args!("settings"),
+        format_args!("window 2^{WINDOW_BITS} bytes, context takeover (the extension's defaults)"),
     );
     let mut compressor = Compressor::new(WINDOW_BITS, true);
     let mut inflater = Inflater::new(WINDOW_BITS, true);
     // Every byte of every message so far: what a match copies from.
     let mut history = Vec::new();
-    let mut payloads = Vec::new();
+    let mut answer = String::new();
     for (n, message) in messages.iter().enumerate() {
-        e.step(
-            &format!("message {}", n + 1),
-            format!("{}, {} bytes", quoted(message), message.len()),
+        e.step_fmt(
+            format_args!("message {}", n + 1),
+            format_args!("{}, {} bytes", Quoted(message), message.len()),
         );
         let mut payload = Vec::new();
         compressor.compress_message(message, &mut payload);
@@ -47,41 +48,52 @@ pub fn deflate(messages: &[&[u8]]) -> Explanation {
         let start = history.len();
         match disassemble(&stream, start as u64) {
             Ok(elements) => walk(&mut e, &elements, &mut history),
-            Err(err) => e.step("  (cannot be read)", err.to_string()),
+            Err(err) => e.step_fmt(format_args!("  (cannot be read)"), format_args!("{err}")),
         }
         let percent = 100 * payload.len() / message.len().max(1);
-        e.step(
-            "  on the wire",
-            format!(
+        e.step_fmt(
+            format_args!("  on the wire"),
+            format_args!(
                 "{} ({} bytes for {}: {percent}%)",
-                hex_spaced(&payload),
+                HexSpaced(&payload),
                 payload.len(),
                 message.len()
             ),
         );
-        e.step(
-            "  stripped (§7.2.1)",
-            format!(
+        e.step_fmt(
+            format_args!("  stripped (§7.2.1)"),
+            format_args!(
                 "{}: LEN 0 and NLEN FFFF of the flush's empty stored block",
-                hex_spaced(&MESSAGE_TAIL)
+                HexSpaced(&MESSAGE_TAIL)
             ),
         );
         let mut back = Vec::new();
-        let verdict = match inflater.inflate_message(&payload, &mut back, message.len()) {
-            Ok(()) if back == *message => "equal to the message".to_string(),
-            Ok(()) => "DIFFERENT from the message".to_string(),
-            Err(err) => format!("refused: {err}"),
-        };
-        e.step(
-            "  inflated back",
-            format!("{} (tail put back): {verdict}", quoted(&back)),
-        );
+        let inflated = inflater.inflate_message(&payload, &mut back, message.len());
+        let back = Quoted(&back);
+        let verdict = format_args!("{back} (tail put back):");
+        match inflated {
+            Ok(()) if back.0 == *message => e.step_fmt(
+                format_args!("  inflated back"),
+                format_args!("{verdict} equal to the message"),
+            ),
+            Ok(()) => e.step_fmt(
+                format_args!("  inflated back"),
+                format_args!("{verdict} DIFFERENT from the message"),
+            ),
+            Err(err) => e.step_fmt(
+                format_args!("  inflated back"),
+                format_args!("{verdict} refused: {err}"),
+            ),
+        }
         if history.len() - start != message.len() {
             e.step("", "(the disassembly does not add up to the message)");
         }
-        payloads.push(hex_spaced(&payload));
+        if n > 0 {
+            answer.push_str(" / ");
+        }
+        let _ = write!(answer, "{}", HexSpaced(&payload));
     }
-    e.answer = Some(payloads.join(" / "));
+    e.answer = Some(answer);
     e
 }
 
@@ -97,9 +109,9 @@ fn walk(e: &mut Explanation, elements: &[Element], history: &mut Vec<u8>) {
                     BlockKind::Fixed => "01: fixed Huffman codes (§3.2.6)",
                     BlockKind::Dynamic => "10: dynamic Huffman codes (§3.2.7)",
                 };
-                e.step(
-                    &format!("  block {blocks}"),
-                    format!("BFINAL {}, BTYPE {what}", u8::from(*last)),
+                e.step_fmt(
+                    format_args!("  block {blocks}"),
+                    format_args!("BFINAL {}, BTYPE {what}", u8::from(*last)),
                 );
             }
             Element::Stored(bytes) if bytes.is_empty() => e.step(
@@ -108,7 +120,10 @@ fn walk(e: &mut Explanation, elements: &[Element], history: &mut Vec<u8>) {
             ),
             Element::Stored(bytes) => {
                 history.extend_from_slice(bytes);
-                e.step(&format!("    LEN {}", bytes.len()), quoted(bytes));
+                e.step_fmt(
+                    format_args!("    LEN {}", bytes.len()),
+                    format_args!("{}", Quoted(bytes)),
+                );
             }
             Element::Codes {
                 code_length_count,
@@ -116,31 +131,34 @@ fn walk(e: &mut Explanation, elements: &[Element], history: &mut Vec<u8>) {
                 literal_lengths,
                 distance_lengths,
             } => {
-                e.step(
-                    "    HLIT, HDIST, HCLEN",
-                    format!(
+                e.step_fmt(
+                    format_args!("    HLIT, HDIST, HCLEN"),
+                    format_args!(
                         "{} literal/length, {} distance and {code_length_count} code length \
                          code lengths sent",
                         literal_lengths.len(),
                         distance_lengths.len()
                     ),
                 );
-                e.step(
-                    "    code length code",
-                    lengths(code_length_lengths, |s| s.to_string()),
+                e.step_fmt(
+                    format_args!("    code length code"),
+                    format_args!("{}", Lengths(code_length_lengths, false)),
                 );
-                e.step("    literal/length code", lengths(literal_lengths, symbol));
-                e.step(
-                    "    distance code",
-                    lengths(distance_lengths, |s| s.to_string()),
+                e.step_fmt(
+                    format_args!("    literal/length code"),
+                    format_args!("{}", Lengths(literal_lengths, true)),
+                );
+                e.step_fmt(
+                    format_args!("    distance code"),
+                    format_args!("{}", Lengths(distance_lengths, false)),
                 );
                 e.step("", "(symbol:bits; symbols without a code left out)");
             }
             Element::Literal(byte, code) => {
                 history.push(*byte);
-                e.step(
-                    &format!("    literal {}", quoted(&[*byte])),
-                    format!("code {code} ({} bits)", code.len),
+                e.step_fmt(
+                    format_args!("    literal {}", Quoted(&[*byte])),
+                    format_args!("code {code} ({} bits)", code.len),
                 );
             }
             Element::Match {
@@ -160,47 +178,59 @@ fn walk(e: &mut Explanation, elements: &[Element], history: &mut Vec<u8>) {
                 let copied = &history[history.len() - usize::from(*length)..];
                 let length_base = LENGTH_BASE[usize::from(*length_symbol) - 257];
                 let distance_base = DISTANCE_BASE[usize::from(*distance_symbol)];
-                e.step(
-                    &format!("    match {length}, {distance} back"),
-                    format!(
+                e.step_fmt(
+                    format_args!("    match {length}, {distance} back"),
+                    format_args!(
                         "copies {}: length symbol {length_symbol} code {length_code} {}, \
                          distance symbol {distance_symbol} code {distance_code} {}",
-                        quoted(copied),
-                        extra(*length, length_base, *length_extra_bits),
-                        extra(*distance, distance_base, *distance_extra_bits),
+                        Quoted(copied),
+                        Extra(*length, length_base, *length_extra_bits),
+                        Extra(*distance, distance_base, *distance_extra_bits),
                     ),
                 );
             }
-            Element::EndOfBlock(code) => e.step(
-                "    end of block",
-                format!("symbol 256, code {code} ({} bits)", code.len),
+            Element::EndOfBlock(code) => e.step_fmt(
+                format_args!("    end of block"),
+                format_args!("symbol 256, code {code} ({} bits)", code.len),
             ),
         }
     }
 }
 
 /// How a length or distance is made of its symbol's base and its extra bits
-/// (§3.2.5).
-fn extra(value: u16, base: u16, bits: u8) -> String {
-    match bits {
-        0 => format!("({value}, no extra bits)"),
-        1 => format!("({base} + {} in 1 extra bit)", value - base),
-        _ => format!("({base} + {} in {bits} extra bits)", value - base),
+/// (§3.2.5): the value, the base and the number of bits.
+struct Extra(u16, u16, u8);
+
+impl fmt::Display for Extra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Extra(value, base, bits) = *self;
+        match bits {
+            0 => write!(f, "({value}, no extra bits)"),
+            1 => write!(f, "({base} + {} in 1 extra bit)", value - base),
+            _ => write!(f, "({base} + {} in {bits} extra bits)", value - base),
+        }
     }
 }
 
-/// `symbol:length` for each symbol that has a code.
-fn lengths(lengths: &[u8], name: impl Fn(usize) -> String) -> String {
-    let used = lengths.iter().enumerate().filter(|(_, &l)| l != 0);
-    let parts: Vec<String> = used.map(|(s, l)| format!("{}:{l}", name(s))).collect();
-    parts.join(" ")
-}
+/// `symbol:length` for each symbol that has a code; with `true`, literal/length
+/// symbols named as a person reads them (the byte, `end`, or the number).
+struct Lengths<'a>(&'a [u8], bool);
 
-/// A literal/length symbol as a person reads it: the byte, `end`, or the number.
-fn symbol(s: usize) -> String {
-    match u8::try_from(s) {
-        Ok(b) => printable(&[b]).replace(' ', "\" \""),
-        Err(_) if s == 256 => "end".to_string(),
-        Err(_) => s.to_string(),
+impl fmt::Display for Lengths<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut separator = "";
+        for (s, &l) in self.0.iter().enumerate().filter(|(_, &l)| l != 0) {
+            f.write_str(separator)?;
+            separator = " ";
+            match u8::try_from(s) {
+                // A space between quotes, so that it shows.
+                Ok(b' ') if self.1 => f.write_str("\" \"")?,
+                Ok(b) if self.1 => write!(f, "{}", Printable(&[b]))?,
+                Err(_) if self.1 && s == 256 => f.write_str("end")?,
+                _ => write!(f, "{s}")?,
+            }
+            write!(f, ":{l}")?;
+        }
+        Ok(())
     }
 }

@@ -14,7 +14,7 @@
 //! A well-known article draws those 16 bytes as "key3 | key2 | key1" from the high bit
 //! down: that is the little-endian picture of memory, not the byte order MD5 reads.
 
-use super::Rejection;
+use super::{push_field, Rejection};
 use crate::http::Head;
 use std::fmt;
 use std::io::{self, Read};
@@ -62,10 +62,19 @@ pub struct KeyParts {
 
 /// Splits a key into its digits and its count of spaces.
 pub fn key_parts(key: &str) -> KeyParts {
-    KeyParts {
-        digits: key.chars().filter(char::is_ascii_digit).collect(),
-        spaces: key.bytes().filter(|&b| b == b' ').count() as u64,
+    let mut parts = KeyParts {
+        digits: String::new(),
+        spaces: 0,
+    };
+    // Byte by byte: in UTF-8, an ASCII digit or space is never part of another character.
+    for b in key.bytes() {
+        match b {
+            b'0'..=b'9' => parts.digits.push(char::from(b)),
+            b' ' => parts.spaces += 1,
+            _ => {}
+        }
     }
+    parts
 }
 
 /// The key's 32-bit part: its digits as a number, divided by its spaces.
@@ -179,11 +188,13 @@ pub fn response(
     protocol: Option<&str>,
     answer: &[u8; 16],
 ) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Origin: {origin}\r\nSec-WebSocket-Location: {location}\r\n"
+    let mut out = String::from(
+        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n",
     );
+    push_field(&mut out, "Sec-WebSocket-Origin", origin);
+    push_field(&mut out, "Sec-WebSocket-Location", location);
     if let Some(p) = protocol {
-        out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+        push_field(&mut out, "Sec-WebSocket-Protocol", p);
     }
     out.push_str("\r\n");
     let mut bytes = out.into_bytes();

@@ -421,3 +421,13 @@ pub fn accept_with<S: Read + Write + ?Sized>(
         leftover,
     })
 }
+
+/// Appends one header field, `name: value` and its CRLF, to a head being written.
+/// (Heads are pieced together, not formatted: the answer and the client's request
+/// are plain concatenation.)
+pub(crate) fn push_field(head: &mut String, name: &str, value: &str) {
+    head.push_str(name);
+    head.push_str(": ");
+    head.push_str(value);
+    head.push_str("\r\n");
+}

@@ -1,7 +1,7 @@
 //! The RFC 6455 opening handshake (§4.2): validating the client's request and
 //! computing `Sec-WebSocket-Accept`.
 
-use super::Rejection;
+use super::{push_field, Rejection};
 use crate::http::Head;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -83,15 +83,15 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
 
 /// The 101 answer (§4.2.2 item 5), with the accepted extension, if any.
 pub fn response(key: &str, protocol: Option<&str>, extensions: Option<&str>) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
-        accept_key(key)
+    let mut out = String::from(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
     );
+    push_field(&mut out, "Sec-WebSocket-Accept", &accept_key(key));
     if let Some(p) = protocol {
-        out.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+        push_field(&mut out, "Sec-WebSocket-Protocol", p);
     }
     if let Some(e) = extensions {
-        out.push_str(&format!("Sec-WebSocket-Extensions: {e}\r\n"));
+        push_field(&mut out, "Sec-WebSocket-Extensions", e);
     }
     out.push_str("\r\n");
     out.into_bytes()
