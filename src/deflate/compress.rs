@@ -193,6 +193,38 @@ impl Compressor {
         }
     }
 
+    /// Starts a message that may refer back into `history` (the bytes sent before,
+    /// of which the last window's worth count): the hash chains are rebuilt over it.
+    /// With an empty history, a message that refers to nothing earlier.
+    ///
+    /// This is how a connection that keeps only its history between messages lends it
+    /// to a shared compressor (`src/permessage_deflate`): rebuilding costs one hash
+    /// per byte of history, little for a small window.
+    pub fn start_from(&mut self, history: &[u8]) {
+        let history = &history[history.len().saturating_sub(self.window)..];
+        self.buf.clear();
+        self.buf.extend_from_slice(history);
+        self.head.fill(NIL);
+        self.slid = 0;
+        self.bits = BitWriter::default();
+        let end = self.buf.len();
+        for p in 0..end {
+            self.insert(p, end);
+        }
+        self.pending = end;
+    }
+
+    /// The history the next message may refer to, between messages: the last window's
+    /// worth of bytes compressed.
+    pub fn history(&self) -> &[u8] {
+        &self.buf[self.buf.len().saturating_sub(self.window)..self.pending]
+    }
+
+    /// The window's size in bits.
+    pub fn window_bits(&self) -> u8 {
+        self.window.trailing_zeros() as u8
+    }
+
     /// Keeps the last window's worth of bytes, moving them (and the chains that
     /// point at them) to the front of `buf`.
     fn slide(&mut self) {
@@ -413,6 +445,42 @@ mod tests {
         }
         compressor.finish_message(&mut pieces);
         assert_eq!(pieces, whole);
+    }
+
+    #[test]
+    fn a_history_lent_to_another_compressor_compresses_as_one_stream() {
+        let first = b"{\"type\":\"chat\",\"room\":\"lobby\",\"text\":\"hello there\"}";
+        let second = b"{\"type\":\"chat\",\"room\":\"lobby\",\"text\":\"hello again\"}";
+        let mut kept = Compressor::new(10, true);
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        kept.compress_message(first, &mut one);
+        kept.compress_message(second, &mut two);
+
+        let mut shared = Compressor::new(10, true);
+        let (mut lent_one, mut lent_two) = (Vec::new(), Vec::new());
+        shared.start_from(b"");
+        shared.compress_message(first, &mut lent_one);
+        let history = shared.history().to_vec();
+        assert_eq!(history, first);
+        shared.start_from(b"unrelated bytes in between, sent by another connection");
+        shared.compress_message(b"x".repeat(2000).as_slice(), &mut Vec::new());
+        shared.start_from(&history);
+        shared.compress_message(second, &mut lent_two);
+        assert_eq!((lent_one, &lent_two), (one, &two));
+        // The second message refers back to the first: far shorter than alone.
+        let mut alone = Vec::new();
+        Compressor::new(10, true).compress_message(second, &mut alone);
+        assert!(two.len() * 2 < alone.len(), "{} {}", two.len(), alone.len());
+    }
+
+    #[test]
+    fn history_keeps_a_window_at_most() {
+        let mut compressor = Compressor::new(8, true);
+        let text: Vec<u8> = (0..1000u32).map(|i| (i % 256) as u8).collect();
+        compressor.compress_message(&text, &mut Vec::new());
+        assert_eq!(compressor.history(), &text[1000 - 256..]);
+        compressor.start_from(&text);
+        assert_eq!(compressor.history(), &text[1000 - 256..]);
     }
 
     #[test]

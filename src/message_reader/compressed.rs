@@ -30,6 +30,9 @@ impl MessageReader {
         piece_size: usize,
     ) -> Result<bool> {
         let cut = (self.message == Some(Opcode::Binary)).then_some(piece_size);
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            deflate.inflater(self.share.as_ref())?;
+        }
         loop {
             if self.inflate_pending(cut)? {
                 return Ok(true);
@@ -54,6 +57,7 @@ impl MessageReader {
                 inflater
                     .finish_message()
                     .map_err(|_| Violation::InvalidCompressedData)?;
+                deflate.end();
                 return Ok(false);
             }
             let want = usize::try_from(frame.remaining)
