@@ -23,7 +23,7 @@ use super::alphabet::{
 };
 use super::bits::BitWriter;
 use super::code_lengths::DynamicHeader;
-use super::huffman::{canonical_codes, limited_lengths, MAX_CODE_BITS};
+use super::huffman::{canonical_codes, limited_lengths_in, LengthWork, MAX_CODE_BITS};
 
 /// The most input bytes compressed as one block.
 pub const BLOCK: usize = 16 * 1024;
@@ -76,7 +76,17 @@ pub struct Compressor {
     literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
     distance_freqs: [u32; DISTANCE_SYMBOLS],
     bits: BitWriter,
-    fixed: Box<Codes>,
+    tables: Box<Tables>,
+}
+
+/// A block's codes and the work of building them, kept on the heap: built on the
+/// stack for every block, they would grow by about 9 KiB the stack of every thread
+/// that compresses, and a connection's thread keeps what its stack has touched.
+#[derive(Debug, Clone)]
+struct Tables {
+    fixed: Codes,
+    dynamic: Codes,
+    work: LengthWork,
 }
 
 /// A block's Huffman codes: lengths and bit-reversed codes.
@@ -96,9 +106,14 @@ impl Codes {
             distance_lengths,
             distance_codes: [0; 32],
         };
-        canonical_codes(&codes.literal_lengths, &mut codes.literal_codes);
-        canonical_codes(&codes.distance_lengths, &mut codes.distance_codes);
+        codes.make_codes();
         codes
+    }
+
+    /// The codes for the lengths held.
+    fn make_codes(&mut self) {
+        canonical_codes(&self.literal_lengths, &mut self.literal_codes);
+        canonical_codes(&self.distance_lengths, &mut self.distance_codes);
     }
 
     /// Sends a symbol of the literal/length alphabet.
@@ -142,10 +157,11 @@ impl Compressor {
             literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
             distance_freqs: [0; DISTANCE_SYMBOLS],
             bits: BitWriter::default(),
-            fixed: Box::new(Codes::new(
-                fixed_literal_lengths(),
-                fixed_distance_lengths(),
-            )),
+            tables: Box::new(Tables {
+                fixed: Codes::new(fixed_literal_lengths(), fixed_distance_lengths()),
+                dynamic: Codes::new([0; 288], [0; 32]),
+                work: LengthWork::default(),
+            }),
         }
     }
 
@@ -164,7 +180,8 @@ impl Compressor {
             + self.buf.capacity()
             + 2 * (self.head.capacity() + self.prev.capacity())
             + 4 * self.tokens.capacity()
-            + std::mem::size_of::<Codes>()
+            + std::mem::size_of::<Tables>()
+            + self.tables.work.memory()
     }
 
     /// Takes the next piece of a message; complete blocks are appended to `out`.
@@ -332,15 +349,30 @@ impl Compressor {
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
     /// fixed, a dynamic and a stored block.
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
-        let mut literal_lengths = [0u8; 288];
-        let mut distance_lengths = [0u8; 32];
-        limited_lengths(&self.literal_freqs, MAX_CODE_BITS, &mut literal_lengths);
-        limited_lengths(&self.distance_freqs, MAX_CODE_BITS, &mut distance_lengths);
-        let dynamic = Codes::new(literal_lengths, distance_lengths);
-        let header = DynamicHeader::new(&dynamic.literal_lengths, &dynamic.distance_lengths);
+        let Tables {
+            fixed,
+            dynamic,
+            work,
+        } = &mut *self.tables;
+        let (literal_freqs, distance_freqs) = (&self.literal_freqs, &self.distance_freqs);
+        limited_lengths_in(
+            work,
+            literal_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.literal_lengths,
+        );
+        limited_lengths_in(
+            work,
+            distance_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.distance_lengths,
+        );
+        dynamic.make_codes();
+        let header =
+            DynamicHeader::new_in(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
 
-        let fixed_bits = 3 + self.data_bits(&self.fixed);
-        let dynamic_bits = 3 + header.bits() + self.data_bits(&dynamic);
+        let fixed_bits = 3 + data_bits(literal_freqs, distance_freqs, fixed);
+        let dynamic_bits = 3 + header.bits() + data_bits(literal_freqs, distance_freqs, dynamic);
         let padding = (8 - (self.bits.pending() + 3) % 8) % 8;
         let stored_bits = 3 + u64::from(padding) + 32 + 8 * (end - start) as u64;
 
@@ -353,27 +385,28 @@ impl Compressor {
             out.extend_from_slice(&self.buf[start..end]);
         } else if fixed_bits <= dynamic_bits {
             self.bits.put(out, 0b010, 3);
-            write_tokens(&self.tokens, &self.fixed, &mut self.bits, out);
+            write_tokens(&self.tokens, fixed, &mut self.bits, out);
         } else {
             self.bits.put(out, 0b100, 3);
             header.write(&mut self.bits, out);
-            write_tokens(&self.tokens, &dynamic, &mut self.bits, out);
+            write_tokens(&self.tokens, dynamic, &mut self.bits, out);
         }
     }
+}
 
-    /// The size in bits of the block's tokens and end-of-block code with `codes`.
-    fn data_bits(&self, codes: &Codes) -> u64 {
-        let mut bits = 0;
-        for (symbol, &freq) in self.literal_freqs.iter().enumerate() {
-            let extra = symbol.checked_sub(257).map_or(0, |code| LENGTH_EXTRA[code]);
-            bits += u64::from(freq) * u64::from(codes.literal_lengths[symbol] + extra);
-        }
-        for (code, &freq) in self.distance_freqs.iter().enumerate() {
-            let len = codes.distance_lengths[code] + DISTANCE_EXTRA[code];
-            bits += u64::from(freq) * u64::from(len);
-        }
-        bits
+/// The size in bits of a block's tokens and end-of-block code with `codes`, from the
+/// symbols' frequencies.
+fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u64 {
+    let mut bits = 0;
+    for (symbol, &freq) in literal_freqs.iter().enumerate() {
+        let extra = symbol.checked_sub(257).map_or(0, |code| LENGTH_EXTRA[code]);
+        bits += u64::from(freq) * u64::from(codes.literal_lengths[symbol] + extra);
     }
+    for (code, &freq) in distance_freqs.iter().enumerate() {
+        let len = codes.distance_lengths[code] + DISTANCE_EXTRA[code];
+        bits += u64::from(freq) * u64::from(len);
+    }
+    bits
 }
 
 /// Sends a block's tokens and its end-of-block code with `codes`.

@@ -9,7 +9,8 @@
 //! stock lends it. A connection takes a piece at the start of a message and gives it
 //! back at the end, so the memory in use follows the messages in flight, not the
 //! connections open. At most [`IDLE_KEPT`] pieces of each kind wait between uses;
-//! more are freed.
+//! more are freed. The buffers inflated messages are delivered in are lent the same
+//! way, from the first inflated byte until the message has been handled.
 
 use super::INPUT_CHUNK;
 use crate::deflate::{Compressor, Inflater};
@@ -49,6 +50,7 @@ impl WriteScratch {
 }
 
 static READERS: Mutex<Vec<Box<ReadScratch>>> = Mutex::new(Vec::new());
+static MESSAGES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 /// Boxed, as a connection holds what it borrows: a box moves in and out of the stock
 /// without copying the compressor's tables or allocating.
 #[allow(clippy::vec_box)]
@@ -70,11 +72,18 @@ fn give<T>(stock: &Mutex<Vec<T>>, piece: T) {
 
 /// An inflater and input buffer, from the stock or new.
 pub(crate) fn take_reader() -> Box<ReadScratch> {
-    lock(&READERS).pop().unwrap_or_else(|| {
-        Box::new(ReadScratch {
-            inflater: Inflater::new(15, true),
-            input: Vec::with_capacity(INPUT_CHUNK),
-        })
+    let idle = lock(&READERS).pop();
+    idle.unwrap_or_else(new_reader)
+}
+
+/// A new inflater, out of line: it is built on the stack, and every page of stack a
+/// connection's thread touches stays in its memory for as long as the thread lives.
+#[cold]
+#[inline(never)]
+fn new_reader() -> Box<ReadScratch> {
+    Box::new(ReadScratch {
+        inflater: Inflater::new(15, true),
+        input: Vec::with_capacity(INPUT_CHUNK),
     })
 }
 
@@ -93,15 +102,40 @@ pub(crate) fn take_writer(window_bits: u8) -> Box<WriteScratch> {
         Some(at) => idle.swap_remove(at),
         None => {
             drop(idle);
-            Box::new(WriteScratch {
-                compressor: Compressor::new(window_bits, true),
-                out: Vec::new(),
-            })
+            new_writer(window_bits)
         }
     }
+}
+
+/// A new compressor, out of line, as [`new_reader`].
+#[cold]
+#[inline(never)]
+fn new_writer(window_bits: u8) -> Box<WriteScratch> {
+    Box::new(WriteScratch {
+        compressor: Compressor::new(window_bits, true),
+        out: Vec::new(),
+    })
 }
 
 /// Gives a compressor and its output buffer back.
 pub(crate) fn give_writer(piece: Box<WriteScratch>) {
     give(&WRITERS, piece);
+}
+
+/// The largest message buffer kept in the stock.
+pub const KEPT_MESSAGE_BUFFER: usize = 64 * 1024;
+
+/// A buffer for an inflated message (empty, with some capacity when one is in stock):
+/// a connection that keeps no DEFLATE state between messages would otherwise keep
+/// the buffer of its last message, or leave it, freed, in its thread's malloc cache.
+pub(crate) fn take_message_buffer() -> Vec<u8> {
+    lock(&MESSAGES).pop().unwrap_or_default()
+}
+
+/// Gives an inflated message's buffer back (emptied), or frees it if it is large.
+pub(crate) fn give_message_buffer(mut buffer: Vec<u8>) {
+    if buffer.capacity() <= KEPT_MESSAGE_BUFFER {
+        buffer.clear();
+        give(&MESSAGES, buffer);
+    }
 }
