@@ -214,15 +214,16 @@ policy:
   --origin LIST          comma-separated allowed origins, others get 403 (default any)
   --sameorigin           Origin's host[:port] must equal Host (default off)
   --protocol LIST        subprotocols accepted, first offered wins (default none)
-  --deflate              accept permessage-deflate (RFC 7692): messages of 32
-                         bytes or more go out compressed, with the memory of
-                         --deflatememory, drawn from --maxmemory
-                         (default off: every offer declined)
+  --deflate              accept permessage-deflate (RFC 7692): messages of 48
+                         bytes or more (16 with context takeover) go out
+                         compressed; memory as --deflatememory says, drawn
+                         from --maxmemory (default off: every offer declined)
   --deflatememory MODE   what a compressing connection keeps between messages
                          (implies --deflate): stateless (nothing: each message
                          compressed alone both ways), small (1 KiB windows with
-                         context takeover: about 2 KiB), full (32 KiB windows:
-                         about 260 KiB) (default small)
+                         context takeover: about 3 KiB), full (32 KiB windows:
+                         about 130 KiB of RSS, 250 KiB of --maxmemory)
+                         (default small)
 
 plain HTTP:
   --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a

@@ -10,7 +10,9 @@
 //! History is a ring of `2^window_bits` bytes, the LZ77 window negotiated by RFC 7692
 //! (§7.1.2): a distance reaching past it, or past the bytes produced so far, is an
 //! error. With context takeover the ring carries over from message to message; without,
-//! it is forgotten at each [`Inflater::finish_message`].
+//! it is forgotten at each [`Inflater::finish_message`]. The ring and its count are
+//! all that matters between messages: a connection may keep just its [`Window`] and
+//! lend it to any inflater for one message ([`Inflater::swap_window`]).
 
 use super::alphabet::{
     fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
