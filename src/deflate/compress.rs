@@ -510,6 +510,49 @@ mod tests {
     }
 
     #[test]
+    fn lent_history_compresses_as_well_as_a_kept_compressor_at_any_window() {
+        use crate::deflate::Window;
+        let mut state = 7u32;
+        let mut next = |n: u32| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (state >> 16) % n
+        };
+        let words = ["alpha ", "beta ", "gamma ", "{\"k\":", "1234, ", "zz"];
+        for bits in 8..=15u8 {
+            let mut kept = Compressor::new(bits, true);
+            let mut lent = Compressor::new(bits, true);
+            let mut history = Vec::new();
+            let (mut window, mut inflater) = (Window::new(bits), Inflater::new(bits, true));
+            let (mut kept_total, mut lent_total) = (0, 0);
+            for _ in 0..40 {
+                let len = next(600);
+                let message: Vec<u8> = (0..len)
+                    .flat_map(|_| words[next(6) as usize].bytes())
+                    .collect();
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                kept.compress_message(&message, &mut a);
+                lent.start_from(&history);
+                lent.compress_message(&message, &mut b);
+                history = lent.history().to_vec();
+                // Blocks may be cut elsewhere (the kept one's buffer fills at other
+                // points), so the bytes may differ, not their number.
+                (kept_total, lent_total) = (kept_total + a.len(), lent_total + b.len());
+                // Inflated by a fresh inflater each time, with the window lent to it.
+                inflater.reset();
+                inflater.swap_window(&mut window);
+                let mut out = Vec::new();
+                inflater.inflate_message(&b, &mut out, 1 << 20).unwrap();
+                inflater.swap_window(&mut window);
+                assert_eq!(out, message, "window {bits}");
+            }
+            assert!(
+                lent_total <= kept_total + kept_total / 50,
+                "{lent_total} {kept_total}"
+            );
+        }
+    }
+
+    #[test]
     fn history_keeps_a_window_at_most() {
         let mut compressor = Compressor::new(8, true);
         let text: Vec<u8> = (0..1000u32).map(|i| (i % 256) as u8).collect();
