@@ -76,9 +76,7 @@ fn config(args: &Args) -> Config {
         memory_budget: args.max_memory,
         max_frame_size: args.max_message_size.min(Config::default().max_frame_size),
         protocols: args.protocols.clone(),
-        deflate: args
-            .deflate
-            .then(stdws::deflate::extension::ServerPreferences::default),
+        deflate: args.deflate.then(|| args.deflate_memory.preferences()),
         origin,
         log: args.verbosity > 0,
         ..Config::default()

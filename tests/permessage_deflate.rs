@@ -187,7 +187,7 @@ fn client_and_server_compress_both_ways() {
     assert_eq!(
         rsv1(Direction::Out),
         [true, true, false, true, true, true, true],
-        "the server compresses its echoes of 32 bytes or more"
+        "the server compresses its echoes but the short one"
     );
     assert!(seen
         .iter()

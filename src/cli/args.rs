@@ -57,10 +57,45 @@ pub struct Args {
     pub linger_ms: u64,
     /// Accept permessage-deflate offers (`--deflate`); with `--connect`, offer it.
     pub deflate: bool,
+    /// What a compressing connection keeps between messages (`--deflatememory`).
+    pub deflate_memory: DeflateMemory,
     /// Log verbosity: 0 quiet, 1 normal, 2 verbose.
     pub verbosity: u8,
     /// Broadcast mode: rooms span the instances using this Redis (`--redis URL`).
     pub redis: Option<stdws::redis::target::Target>,
+}
+
+/// What a compressing connection keeps between messages (`--deflatememory`): one of
+/// [`ServerPreferences`](stdws::deflate::extension::ServerPreferences)'s settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeflateMemory {
+    /// No context takeover either way: nothing.
+    Stateless,
+    /// Context takeover with 1 KiB windows: 1 KiB of history each way.
+    Small,
+    /// Context takeover with the windows the client allows: a compressor and 32 KiB.
+    Full,
+}
+
+impl DeflateMemory {
+    /// The mode's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeflateMemory::Stateless => "stateless",
+            DeflateMemory::Small => "small",
+            DeflateMemory::Full => "full",
+        }
+    }
+
+    /// What the server asks for in this mode.
+    pub fn preferences(self) -> stdws::deflate::extension::ServerPreferences {
+        use stdws::deflate::extension::ServerPreferences;
+        match self {
+            DeflateMemory::Stateless => ServerPreferences::stateless(),
+            DeflateMemory::Small => ServerPreferences::small_windows(),
+            DeflateMemory::Full => ServerPreferences::full(),
+        }
+    }
 }
 
 /// What the binary was asked to do.
@@ -122,6 +157,7 @@ impl Default for Args {
             headers: Vec::new(),
             linger_ms: 500,
             deflate: false,
+            deflate_memory: DeflateMemory::Small,
             verbosity: 1,
             redis: None,
         }
@@ -186,10 +222,16 @@ policy:
   --origin LIST          comma-separated allowed origins, others get 403 (default any)
   --sameorigin           Origin's host[:port] must equal Host (default off)
   --protocol LIST        subprotocols accepted, first offered wins (default none)
-  --deflate              accept permessage-deflate (RFC 7692): messages of 32
-                         bytes or more go out compressed; up to about 280 KiB
-                         per compressing connection, drawn from --maxmemory
-                         (default off: every offer declined)
+  --deflate              accept permessage-deflate (RFC 7692): messages of 48
+                         bytes or more (16 with context takeover) go out
+                         compressed; memory as --deflatememory says, drawn
+                         from --maxmemory (default off: every offer declined)
+  --deflatememory MODE   what a compressing connection keeps between messages
+                         (implies --deflate): stateless (nothing: each message
+                         compressed alone both ways), small (1 KiB windows with
+                         context takeover: about 3 KiB), full (32 KiB windows:
+                         about 130 KiB of RSS, 250 KiB of --maxmemory)
+                         (default small)
 
 plain HTTP:
   --staticdir DIR        serve files from DIR to GET/HEAD, index.html for a
@@ -373,6 +415,20 @@ where
             "--hex" => args.hex = true,
             "--hixie76" => args.hixie76 = true,
             "--deflate" => args.deflate = true,
+            "--deflatememory" => {
+                let mode = value()?;
+                args.deflate_memory = [
+                    DeflateMemory::Stateless,
+                    DeflateMemory::Small,
+                    DeflateMemory::Full,
+                ]
+                .into_iter()
+                .find(|m| m.name() == mode)
+                .ok_or_else(|| {
+                    UsageError(format!("{flag}: '{mode}' is not stateless, small or full"))
+                })?;
+                args.deflate = true;
+            }
             "--quiet" | "-q" => args.verbosity = 0,
             "--verbose" | "-v" => args.verbosity = 2,
             "--help" | "-h" => args.action = Action::Help,
@@ -456,6 +512,9 @@ fn connect_checks(args: Args) -> Result<Args, UsageError> {
     if args.static_dir.is_some() || args.same_origin || args.pass_stderr {
         return refuse("--staticdir, --sameorigin and --passstderr are for servers");
     }
+    if args.deflate_memory != Args::default().deflate_memory {
+        return refuse("--deflatememory is for servers");
+    }
     if args.origins.len() > 1 {
         return refuse("--origin takes one origin here");
     }
@@ -489,10 +548,28 @@ mod tests {
             format!("(default {})", d.close_ms),
             format!("(default {})", d.pass_env.join(",")),
             format!("(default {})", d.linger_ms),
+            format!("(default {})", d.deflate_memory.name()),
         ] {
             assert!(HELP.contains(&phrase), "the help does not say {phrase:?}");
         }
         assert!(HELP.starts_with(&format!("stdws {}: ", env!("CARGO_PKG_VERSION"))));
+    }
+
+    #[test]
+    fn deflate_memory_modes() {
+        assert!(!parse(["--port", "1"]).unwrap().deflate);
+        let plain = parse(["--deflate"]).unwrap();
+        assert_eq!(plain.deflate_memory, Args::default().deflate_memory);
+        for (name, mode) in [
+            ("stateless", DeflateMemory::Stateless),
+            ("small", DeflateMemory::Small),
+            ("full", DeflateMemory::Full),
+        ] {
+            let a = parse(["--deflatememory", name]).unwrap();
+            assert_eq!((a.deflate, a.deflate_memory), (true, mode));
+        }
+        assert!(parse(["--deflatememory", "tiny"]).is_err());
+        assert!(parse(["--deflatememory"]).is_err());
     }
 
     #[test]

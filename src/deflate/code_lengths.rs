@@ -15,7 +15,8 @@ use super::alphabet::{
 };
 use super::bits::{low_mask, BitReader, BitWriter};
 use super::huffman::{
-    canonical_codes, limited_lengths, CodeError, CodeKind, Decoded, Decoder, MAX_CODE_LENGTH_BITS,
+    canonical_codes, limited_lengths_in, CodeError, CodeKind, Decoded, Decoder, LengthWork,
+    MAX_CODE_LENGTH_BITS,
 };
 use super::InflateError;
 
@@ -216,6 +217,19 @@ fn repeat_extra(symbol: u8) -> u32 {
 impl DynamicHeader {
     /// The header for these literal/length (at least 257) and distance code lengths.
     pub fn new(literal_lengths: &[u8], distance_lengths: &[u8]) -> DynamicHeader {
+        DynamicHeader::new_in(
+            &mut LengthWork::default(),
+            literal_lengths,
+            distance_lengths,
+        )
+    }
+
+    /// [`DynamicHeader::new`] with the code length code's working arrays in `work`.
+    pub fn new_in(
+        work: &mut LengthWork,
+        literal_lengths: &[u8],
+        distance_lengths: &[u8],
+    ) -> DynamicHeader {
         let count = |lengths: &[u8], min: usize| {
             lengths
                 .iter()
@@ -271,7 +285,7 @@ impl DynamicHeader {
         for &(symbol, _) in &header.runs[..header.run_count] {
             freqs[usize::from(symbol)] += 1;
         }
-        limited_lengths(&freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
+        limited_lengths_in(work, &freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
         canonical_codes(&header.lengths, &mut header.codes);
         header.code_length_count = CODE_LENGTH_ORDER
             .iter()

@@ -14,7 +14,10 @@
 //!
 //! Memory is taken once, in [`Compressor::new`]: `2^window_bits` + 16 KiB of input,
 //! twice `2^window_bits` in chain links, up to 32 KiB of hash heads and 64 KiB of
-//! tokens: about 210 KiB at a window of 15 bits, 80 KiB at 8.
+//! tokens, and about 8 KiB of code tables and the work of building them: about 215
+//! KiB at a window of 15 bits, 90 KiB at 8. A compressor needs none of it between
+//! messages except the history ([`Compressor::history`]): a connection may keep just
+//! that and lend it to any compressor with the same window ([`Compressor::start_from`]).
 
 use super::alphabet::{
     distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, DISTANCE_BASE,
@@ -23,7 +26,7 @@ use super::alphabet::{
 };
 use super::bits::BitWriter;
 use super::code_lengths::DynamicHeader;
-use super::huffman::{canonical_codes, limited_lengths, MAX_CODE_BITS};
+use super::huffman::{canonical_codes, limited_lengths_in, LengthWork, MAX_CODE_BITS};
 
 /// The most input bytes compressed as one block.
 pub const BLOCK: usize = 16 * 1024;
@@ -76,7 +79,17 @@ pub struct Compressor {
     literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
     distance_freqs: [u32; DISTANCE_SYMBOLS],
     bits: BitWriter,
-    fixed: Box<Codes>,
+    tables: Box<Tables>,
+}
+
+/// A block's codes and the work of building them, kept on the heap: built on the
+/// stack for every block, they would grow by about 9 KiB the stack of every thread
+/// that compresses, and a connection's thread keeps what its stack has touched.
+#[derive(Debug, Clone)]
+struct Tables {
+    fixed: Codes,
+    dynamic: Codes,
+    work: LengthWork,
 }
 
 /// A block's Huffman codes: lengths and bit-reversed codes.
@@ -96,9 +109,14 @@ impl Codes {
             distance_lengths,
             distance_codes: [0; 32],
         };
-        canonical_codes(&codes.literal_lengths, &mut codes.literal_codes);
-        canonical_codes(&codes.distance_lengths, &mut codes.distance_codes);
+        codes.make_codes();
         codes
+    }
+
+    /// The codes for the lengths held.
+    fn make_codes(&mut self) {
+        canonical_codes(&self.literal_lengths, &mut self.literal_codes);
+        canonical_codes(&self.distance_lengths, &mut self.distance_codes);
     }
 
     /// Sends a symbol of the literal/length alphabet.
@@ -142,10 +160,11 @@ impl Compressor {
             literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
             distance_freqs: [0; DISTANCE_SYMBOLS],
             bits: BitWriter::default(),
-            fixed: Box::new(Codes::new(
-                fixed_literal_lengths(),
-                fixed_distance_lengths(),
-            )),
+            tables: Box::new(Tables {
+                fixed: Codes::new(fixed_literal_lengths(), fixed_distance_lengths()),
+                dynamic: Codes::new([0; 288], [0; 32]),
+                work: LengthWork::default(),
+            }),
         }
     }
 
@@ -164,7 +183,8 @@ impl Compressor {
             + self.buf.capacity()
             + 2 * (self.head.capacity() + self.prev.capacity())
             + 4 * self.tokens.capacity()
-            + std::mem::size_of::<Codes>()
+            + std::mem::size_of::<Tables>()
+            + self.tables.work.memory()
     }
 
     /// Takes the next piece of a message; complete blocks are appended to `out`.
@@ -191,6 +211,38 @@ impl Compressor {
             self.pending = 0;
             self.head.fill(NIL);
         }
+    }
+
+    /// Starts a message that may refer back into `history` (the bytes sent before,
+    /// of which the last window's worth count): the hash chains are rebuilt over it.
+    /// With an empty history, a message that refers to nothing earlier.
+    ///
+    /// This is how a connection that keeps only its history between messages lends it
+    /// to a shared compressor (`src/permessage_deflate`): rebuilding costs one hash
+    /// per byte of history, little for a small window.
+    pub fn start_from(&mut self, history: &[u8]) {
+        let history = &history[history.len().saturating_sub(self.window)..];
+        self.buf.clear();
+        self.buf.extend_from_slice(history);
+        self.head.fill(NIL);
+        self.slid = 0;
+        self.bits = BitWriter::default();
+        let end = self.buf.len();
+        for p in 0..end {
+            self.insert(p, end);
+        }
+        self.pending = end;
+    }
+
+    /// The history the next message may refer to, between messages: the last window's
+    /// worth of bytes compressed.
+    pub fn history(&self) -> &[u8] {
+        &self.buf[self.buf.len().saturating_sub(self.window)..self.pending]
+    }
+
+    /// The window's size in bits.
+    pub fn window_bits(&self) -> u8 {
+        self.window.trailing_zeros() as u8
     }
 
     /// Keeps the last window's worth of bytes, moving them (and the chains that
@@ -300,15 +352,30 @@ impl Compressor {
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
     /// fixed, a dynamic and a stored block.
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
-        let mut literal_lengths = [0u8; 288];
-        let mut distance_lengths = [0u8; 32];
-        limited_lengths(&self.literal_freqs, MAX_CODE_BITS, &mut literal_lengths);
-        limited_lengths(&self.distance_freqs, MAX_CODE_BITS, &mut distance_lengths);
-        let dynamic = Codes::new(literal_lengths, distance_lengths);
-        let header = DynamicHeader::new(&dynamic.literal_lengths, &dynamic.distance_lengths);
+        let Tables {
+            fixed,
+            dynamic,
+            work,
+        } = &mut *self.tables;
+        let (literal_freqs, distance_freqs) = (&self.literal_freqs, &self.distance_freqs);
+        limited_lengths_in(
+            work,
+            literal_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.literal_lengths,
+        );
+        limited_lengths_in(
+            work,
+            distance_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.distance_lengths,
+        );
+        dynamic.make_codes();
+        let header =
+            DynamicHeader::new_in(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
 
-        let fixed_bits = 3 + self.data_bits(&self.fixed);
-        let dynamic_bits = 3 + header.bits() + self.data_bits(&dynamic);
+        let fixed_bits = 3 + data_bits(literal_freqs, distance_freqs, fixed);
+        let dynamic_bits = 3 + header.bits() + data_bits(literal_freqs, distance_freqs, dynamic);
         let padding = (8 - (self.bits.pending() + 3) % 8) % 8;
         let stored_bits = 3 + u64::from(padding) + 32 + 8 * (end - start) as u64;
 
@@ -321,27 +388,28 @@ impl Compressor {
             out.extend_from_slice(&self.buf[start..end]);
         } else if fixed_bits <= dynamic_bits {
             self.bits.put(out, 0b010, 3);
-            write_tokens(&self.tokens, &self.fixed, &mut self.bits, out);
+            write_tokens(&self.tokens, fixed, &mut self.bits, out);
         } else {
             self.bits.put(out, 0b100, 3);
             header.write(&mut self.bits, out);
-            write_tokens(&self.tokens, &dynamic, &mut self.bits, out);
+            write_tokens(&self.tokens, dynamic, &mut self.bits, out);
         }
     }
+}
 
-    /// The size in bits of the block's tokens and end-of-block code with `codes`.
-    fn data_bits(&self, codes: &Codes) -> u64 {
-        let mut bits = 0;
-        for (symbol, &freq) in self.literal_freqs.iter().enumerate() {
-            let extra = symbol.checked_sub(257).map_or(0, |code| LENGTH_EXTRA[code]);
-            bits += u64::from(freq) * u64::from(codes.literal_lengths[symbol] + extra);
-        }
-        for (code, &freq) in self.distance_freqs.iter().enumerate() {
-            let len = codes.distance_lengths[code] + DISTANCE_EXTRA[code];
-            bits += u64::from(freq) * u64::from(len);
-        }
-        bits
+/// The size in bits of a block's tokens and end-of-block code with `codes`, from the
+/// symbols' frequencies.
+fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u64 {
+    let mut bits = 0;
+    for (symbol, &freq) in literal_freqs.iter().enumerate() {
+        let extra = symbol.checked_sub(257).map_or(0, |code| LENGTH_EXTRA[code]);
+        bits += u64::from(freq) * u64::from(codes.literal_lengths[symbol] + extra);
     }
+    for (code, &freq) in distance_freqs.iter().enumerate() {
+        let len = codes.distance_lengths[code] + DISTANCE_EXTRA[code];
+        bits += u64::from(freq) * u64::from(len);
+    }
+    bits
 }
 
 /// Sends a block's tokens and its end-of-block code with `codes`.
@@ -413,6 +481,85 @@ mod tests {
         }
         compressor.finish_message(&mut pieces);
         assert_eq!(pieces, whole);
+    }
+
+    #[test]
+    fn a_history_lent_to_another_compressor_compresses_as_one_stream() {
+        let first = b"{\"type\":\"chat\",\"room\":\"lobby\",\"text\":\"hello there\"}";
+        let second = b"{\"type\":\"chat\",\"room\":\"lobby\",\"text\":\"hello again\"}";
+        let mut kept = Compressor::new(10, true);
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        kept.compress_message(first, &mut one);
+        kept.compress_message(second, &mut two);
+
+        let mut shared = Compressor::new(10, true);
+        let (mut lent_one, mut lent_two) = (Vec::new(), Vec::new());
+        shared.start_from(b"");
+        shared.compress_message(first, &mut lent_one);
+        let history = shared.history().to_vec();
+        assert_eq!(history, first);
+        shared.start_from(b"unrelated bytes in between, sent by another connection");
+        shared.compress_message(b"x".repeat(2000).as_slice(), &mut Vec::new());
+        shared.start_from(&history);
+        shared.compress_message(second, &mut lent_two);
+        assert_eq!((lent_one, &lent_two), (one, &two));
+        // The second message refers back to the first: far shorter than alone.
+        let mut alone = Vec::new();
+        Compressor::new(10, true).compress_message(second, &mut alone);
+        assert!(two.len() * 2 < alone.len(), "{} {}", two.len(), alone.len());
+    }
+
+    #[test]
+    fn lent_history_compresses_as_well_as_a_kept_compressor_at_any_window() {
+        use crate::deflate::Window;
+        let mut state = 7u32;
+        let mut next = |n: u32| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (state >> 16) % n
+        };
+        let words = ["alpha ", "beta ", "gamma ", "{\"k\":", "1234, ", "zz"];
+        for bits in 8..=15u8 {
+            let mut kept = Compressor::new(bits, true);
+            let mut lent = Compressor::new(bits, true);
+            let mut history = Vec::new();
+            let (mut window, mut inflater) = (Window::new(bits), Inflater::new(bits, true));
+            let (mut kept_total, mut lent_total) = (0, 0);
+            for _ in 0..40 {
+                let len = next(600);
+                let message: Vec<u8> = (0..len)
+                    .flat_map(|_| words[next(6) as usize].bytes())
+                    .collect();
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                kept.compress_message(&message, &mut a);
+                lent.start_from(&history);
+                lent.compress_message(&message, &mut b);
+                history = lent.history().to_vec();
+                // Blocks may be cut elsewhere (the kept one's buffer fills at other
+                // points), so the bytes may differ, not their number.
+                (kept_total, lent_total) = (kept_total + a.len(), lent_total + b.len());
+                // Inflated by a fresh inflater each time, with the window lent to it.
+                inflater.reset();
+                inflater.swap_window(&mut window);
+                let mut out = Vec::new();
+                inflater.inflate_message(&b, &mut out, 1 << 20).unwrap();
+                inflater.swap_window(&mut window);
+                assert_eq!(out, message, "window {bits}");
+            }
+            assert!(
+                lent_total <= kept_total + kept_total / 50,
+                "{lent_total} {kept_total}"
+            );
+        }
+    }
+
+    #[test]
+    fn history_keeps_a_window_at_most() {
+        let mut compressor = Compressor::new(8, true);
+        let text: Vec<u8> = (0..1000u32).map(|i| (i % 256) as u8).collect();
+        compressor.compress_message(&text, &mut Vec::new());
+        assert_eq!(compressor.history(), &text[1000 - 256..]);
+        compressor.start_from(&text);
+        assert_eq!(compressor.history(), &text[1000 - 256..]);
     }
 
     #[test]

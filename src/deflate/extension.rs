@@ -98,18 +98,64 @@ pub struct ServerPreferences {
     pub server_no_context_takeover: bool,
     /// Ask the client to reset its compressor after each message.
     pub client_no_context_takeover: bool,
+    /// Ask `client_no_context_takeover` of a client whose window cannot be limited
+    /// (it did not offer `client_max_window_bits`, as Firefox and Safari do not): its
+    /// history would otherwise cost a 32 KiB window on the server.
+    pub client_no_context_takeover_if_unlimited: bool,
 }
 
 impl Default for ServerPreferences {
+    /// [`ServerPreferences::full`].
     fn default() -> ServerPreferences {
+        ServerPreferences::full()
+    }
+}
+
+impl ServerPreferences {
+    /// Context takeover both ways with the windows the client allows (32 KiB unless it
+    /// asks for less): the best compression, at the most memory per connection (about
+    /// 250 KiB once both directions have carried a compressed message; see
+    /// docs/COMPRESSION.md).
+    pub fn full() -> ServerPreferences {
         ServerPreferences {
             server_max_window_bits: 15,
             client_max_window_bits: 15,
             server_no_context_takeover: false,
             client_no_context_takeover: false,
+            client_no_context_takeover_if_unlimited: false,
+        }
+    }
+
+    /// Context takeover with 1 KiB windows each way (`server_max_window_bits=10`, and
+    /// `client_max_window_bits=10` of a client that offered that parameter,
+    /// `client_no_context_takeover` of one that did not): a connection keeps 1 KiB of
+    /// history each way between messages, and borrows the rest for each message.
+    pub fn small_windows() -> ServerPreferences {
+        ServerPreferences {
+            server_max_window_bits: SMALL_WINDOW_BITS,
+            client_max_window_bits: SMALL_WINDOW_BITS,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            client_no_context_takeover_if_unlimited: true,
+        }
+    }
+
+    /// No context takeover either way (`server_no_context_takeover;
+    /// client_no_context_takeover`): each message is compressed alone, and a
+    /// connection keeps nothing between messages.
+    pub fn stateless() -> ServerPreferences {
+        ServerPreferences {
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            client_no_context_takeover_if_unlimited: true,
         }
     }
 }
+
+/// The window of [`ServerPreferences::small_windows`]: 10 bits, 1 KiB.
+pub const SMALL_WINDOW_BITS: u8 = 10;
 
 /// Server side (§5.1, §7.1): the first acceptable permessage-deflate offer, as the
 /// parameters agreed and the `Sec-WebSocket-Extensions` value that answers it, or
@@ -136,7 +182,10 @@ pub fn accept(values: &[&str], prefs: &ServerPreferences) -> Option<(Parameters,
         params.server_no_context_takeover = true;
         answer.push_str("; server_no_context_takeover");
     }
-    if prefs.client_no_context_takeover {
+    let unlimited = offer.client_max_window_bits.is_none();
+    if prefs.client_no_context_takeover
+        || (unlimited && prefs.client_no_context_takeover_if_unlimited)
+    {
         params.client_no_context_takeover = true;
         answer.push_str("; client_no_context_takeover");
     }
@@ -324,6 +373,66 @@ mod tests {
         let (params, answer) = accept(&["permessage-deflate"], &prefs).unwrap();
         assert_eq!(answer, "permessage-deflate; client_no_context_takeover");
         assert!(params.client_no_context_takeover);
+    }
+
+    /// The answer of `prefs` to `offer`, and the parameters agreed.
+    fn agreed(offer: &str, prefs: ServerPreferences) -> (String, Parameters) {
+        let (params, answer) = accept(&[offer], &prefs).unwrap();
+        (answer, params)
+    }
+
+    #[test]
+    fn small_windows_limit_both_directions_or_ask_for_resets() {
+        let small = ServerPreferences::small_windows;
+        let (answer, params) = agreed(CLIENT_OFFER, small());
+        assert_eq!(
+            answer,
+            "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10"
+        );
+        assert_eq!(
+            params,
+            Parameters {
+                server_max_window_bits: 10,
+                client_max_window_bits: 10,
+                ..Parameters::default()
+            }
+        );
+        // Firefox and Safari: their window cannot be limited, so they are asked to reset.
+        let (answer, params) = agreed("permessage-deflate", small());
+        assert_eq!(
+            answer,
+            "permessage-deflate; client_no_context_takeover; server_max_window_bits=10"
+        );
+        assert!(params.client_no_context_takeover && !params.server_no_context_takeover);
+        assert_eq!(params.client_max_window_bits, 15);
+        // A client's own smaller limits stand.
+        let offer = "permessage-deflate; server_max_window_bits=9; client_max_window_bits=8";
+        let (answer, _) = agreed(offer, small());
+        assert_eq!(
+            answer,
+            "permessage-deflate; server_max_window_bits=9; client_max_window_bits=8"
+        );
+    }
+
+    #[test]
+    fn stateless_resets_both_directions() {
+        let stateless = ServerPreferences::stateless;
+        for offer in [CLIENT_OFFER, "permessage-deflate"] {
+            let (answer, params) = agreed(offer, stateless());
+            assert_eq!(
+                answer,
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+                "{offer}"
+            );
+            assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+        }
+        let (answer, _) = agreed("permessage-deflate; server_max_window_bits=12", stateless());
+        assert_eq!(
+            answer,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=12"
+        );
+        assert_eq!(ServerPreferences::default(), ServerPreferences::full());
     }
 
     #[test]

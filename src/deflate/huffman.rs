@@ -208,11 +208,53 @@ pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
 /// (low-numbered unused ones are added when needed), so that every code built here
 /// is complete.
 pub fn limited_lengths(freqs: &[u32], max_len: u32, lengths: &mut [u8]) {
+    limited_lengths_in(&mut LengthWork::default(), freqs, max_len, lengths);
+}
+
+/// The working arrays of [`limited_lengths`] (about 6 KiB), on the heap: a caller
+/// that keeps one builds codes without touching that much stack, which matters where
+/// each connection has a thread that keeps every page of stack it has touched.
+#[derive(Debug, Clone)]
+pub struct LengthWork {
+    leaves: Vec<(u32, u16)>,
+    weight: Vec<u32>,
+    parent: Vec<u16>,
+    depth: Vec<u8>,
+}
+
+impl Default for LengthWork {
+    fn default() -> LengthWork {
+        LengthWork {
+            leaves: vec![(0, 0); 288],
+            weight: vec![0; 2 * 288],
+            parent: vec![0; 2 * 288],
+            depth: vec![0; 2 * 288],
+        }
+    }
+}
+
+impl LengthWork {
+    /// Bytes it holds.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<(u32, u16)>() * self.leaves.capacity()
+            + 4 * self.weight.capacity()
+            + 2 * self.parent.capacity()
+            + self.depth.capacity()
+    }
+}
+
+/// [`limited_lengths`] with its working arrays in `work`.
+pub fn limited_lengths_in(work: &mut LengthWork, freqs: &[u32], max_len: u32, lengths: &mut [u8]) {
     let n = freqs.len();
     debug_assert!(n <= 288 && lengths.len() >= n);
     lengths[..n].fill(0);
+    let LengthWork {
+        leaves,
+        weight,
+        parent,
+        depth,
+    } = work;
     // Leaves sorted by frequency: (frequency, symbol), with at least two of them.
-    let mut leaves = [(0u32, 0u16); 288];
     let mut count = 0;
     for (symbol, &f) in freqs.iter().enumerate() {
         if f > 0 {
@@ -234,8 +276,6 @@ pub fn limited_lengths(freqs: &[u32], max_len: u32, lengths: &mut [u8]) {
     // The two-queue method: the leaves in order, and the internal nodes in the order
     // they are made, whose weights never decrease; each step joins the two lightest
     // heads. Node ids: leaves 0..count, internal nodes count.., the root last.
-    let mut weight = [0u32; 2 * 288];
-    let mut parent = [0u16; 2 * 288];
     for (id, leaf) in leaves.iter().enumerate() {
         weight[id] = leaf.0;
     }
@@ -257,7 +297,7 @@ pub fn limited_lengths(freqs: &[u32], max_len: u32, lengths: &mut [u8]) {
     }
     // Depths, from the root down (a parent is always made after its children).
     let root = 2 * count - 2;
-    let mut depth = [0u8; 2 * 288];
+    depth[root] = 0;
     for id in (0..root).rev() {
         depth[id] = depth[usize::from(parent[id])] + 1;
     }

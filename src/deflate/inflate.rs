@@ -10,7 +10,9 @@
 //! History is a ring of `2^window_bits` bytes, the LZ77 window negotiated by RFC 7692
 //! (§7.1.2): a distance reaching past it, or past the bytes produced so far, is an
 //! error. With context takeover the ring carries over from message to message; without,
-//! it is forgotten at each [`Inflater::finish_message`].
+//! it is forgotten at each [`Inflater::finish_message`]. The ring and its count are
+//! all that matters between messages: a connection may keep just its [`Window`] and
+//! lend it to any inflater for one message ([`Inflater::swap_window`]).
 
 use super::alphabet::{
     fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
@@ -262,6 +264,31 @@ impl Inflater {
         std::mem::size_of::<Inflater>() + self.window.capacity()
     }
 
+    /// Exchanges this inflater's history with `window`, between messages: a
+    /// connection that keeps only its [`Window`] lends it to a shared inflater for one
+    /// message, then takes it back (`src/permessage_deflate`). The inflater's tables
+    /// hold nothing from one message to the next, so the history is all a direction
+    /// with context takeover needs to keep.
+    pub fn swap_window(&mut self, window: &mut Window) {
+        std::mem::swap(&mut self.window, &mut window.ring);
+        std::mem::swap(&mut self.produced, &mut window.produced);
+    }
+
+    /// Starts afresh with a history of `2^window_bits` bytes (8..=15), reusing the
+    /// ring's memory: for a message that refers to no earlier one.
+    ///
+    /// # Panics
+    ///
+    /// If `window_bits` is outside 8..=15.
+    pub fn restart(&mut self, window_bits: u8) {
+        assert!(
+            (8..=15).contains(&window_bits),
+            "window bits must be 8..=15"
+        );
+        self.reset();
+        self.window.resize(1 << window_bits, 0);
+    }
+
     /// Forgets everything: history, position, and any error.
     pub fn reset(&mut self) {
         self.state = State::Header;
@@ -492,6 +519,39 @@ impl Inflater {
     }
 }
 
+/// The history one direction keeps between messages with context takeover (RFC 7692
+/// §7.1.1): the last `2^window_bits` bytes inflated, and how many bytes came before
+/// (so that a distance reaching past the start of the stream is refused).
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Byte `i` of the stream at `i % ring.len()`.
+    ring: Vec<u8>,
+    produced: u64,
+}
+
+impl Window {
+    /// An empty history of `2^window_bits` bytes (8..=15).
+    ///
+    /// # Panics
+    ///
+    /// If `window_bits` is outside 8..=15.
+    pub fn new(window_bits: u8) -> Window {
+        assert!(
+            (8..=15).contains(&window_bits),
+            "window bits must be 8..=15"
+        );
+        Window {
+            ring: vec![0; 1 << window_bits],
+            produced: 0,
+        }
+    }
+
+    /// Bytes it holds: what a connection is charged for keeping it.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Window>() + self.ring.capacity()
+    }
+}
+
 /// The input and output of one call.
 struct Run<'a> {
     input: &'a [u8],
@@ -605,6 +665,41 @@ mod tests {
         inflater.finish_message().unwrap();
         // The next message starts a new block, with the history kept.
         assert_eq!(inflate_all(&mut inflater, &HELLO_AGAIN).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn a_lent_window_carries_the_history_from_inflater_to_inflater() {
+        let mut window = Window::new(10);
+        let mut first = Inflater::new(15, true);
+        first.swap_window(&mut window);
+        inflate_all(&mut first, &HELLO).unwrap();
+        first.swap_window(&mut window);
+        // Another inflater, with the same window, resolves the back-reference.
+        let mut second = Inflater::new(15, true);
+        second.swap_window(&mut window);
+        assert_eq!(inflate_all(&mut second, &HELLO_AGAIN).unwrap(), b"Hello");
+        // Restarted, it has no history to refer to.
+        second.restart(10);
+        let refused = inflate_all(&mut second, &HELLO_AGAIN);
+        assert_eq!(refused, Err(InflateError::DistanceTooFarBack));
+    }
+
+    #[test]
+    fn a_distance_beyond_a_small_window_is_refused() {
+        // 300 bytes, then a match 300 back: fine in a 512-byte window, not in 256.
+        let text: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut wire = Vec::new();
+        let mut compressor = Compressor::new(9, true);
+        compressor.compress_message(&text, &mut wire);
+        let mut again = Vec::new();
+        compressor.compress_message(&text, &mut again);
+        let mut wide = Inflater::new(9, true);
+        inflate_all(&mut wide, &wire).unwrap();
+        assert_eq!(inflate_all(&mut wide, &again).unwrap(), text);
+        let mut narrow = Inflater::new(8, true);
+        inflate_all(&mut narrow, &wire).unwrap();
+        let refused = inflate_all(&mut narrow, &again);
+        assert_eq!(refused, Err(InflateError::DistanceTooFarBack));
     }
 
     #[test]

@@ -58,7 +58,7 @@ use std::fmt;
 
 pub use compress::Compressor;
 pub use extension::Parameters;
-pub use inflate::{Inflater, Progress, Status};
+pub use inflate::{Inflater, Progress, Status, Window};
 
 /// The end of an empty stored block, `00 00 ff ff` (LEN 0, NLEN 0xffff): a sender
 /// removes it from each compressed message, a receiver appends it before inflating

@@ -10,12 +10,12 @@
 //! byte). Malformed DEFLATE data is 1007 too: the payload is not what the message
 //! type says it is (RFC 6455 §7.4.1).
 
-use super::{grow, MessageReader, FIRST_GROWTH};
+use super::{grow, MessageReader, FIRST_GROWTH, RETAINED_CAPACITY};
 use crate::deflate::{Status, MESSAGE_TAIL};
 use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, Opcode};
 use crate::input::eof_mid_frame;
-use crate::permessage_deflate::INPUT_CHUNK;
+use crate::permessage_deflate::{scratch, INPUT_CHUNK};
 use std::io::Read;
 
 impl MessageReader {
@@ -30,6 +30,9 @@ impl MessageReader {
         piece_size: usize,
     ) -> Result<bool> {
         let cut = (self.message == Some(Opcode::Binary)).then_some(piece_size);
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            deflate.inflater(self.share.as_ref())?;
+        }
         loop {
             if self.inflate_pending(cut)? {
                 return Ok(true);
@@ -54,6 +57,7 @@ impl MessageReader {
                 inflater
                     .finish_message()
                     .map_err(|_| Violation::InvalidCompressedData)?;
+                deflate.end();
                 return Ok(false);
             }
             let want = usize::try_from(frame.remaining)
@@ -86,6 +90,20 @@ impl MessageReader {
         }
     }
 
+    /// Gives the message buffer back to the stock of [`scratch`] once a compressed
+    /// message has been handled, unless it is large enough for
+    /// `shrink_after_message` to deal with: an idle connection then holds nothing
+    /// that compression brought.
+    pub(super) fn release_inflated(&mut self) {
+        let allowance = self
+            .share
+            .as_ref()
+            .map_or(RETAINED_CAPACITY, |s| s.allowance);
+        if self.data.len() <= allowance {
+            scratch::give_message_buffer(std::mem::take(&mut self.data));
+        }
+    }
+
     /// Inflates the compressed bytes held into the message buffer; true if it stopped
     /// because the piece (`cut`) is full.
     fn inflate_pending(&mut self, cut: Option<usize>) -> Result<bool> {
@@ -98,6 +116,9 @@ impl MessageReader {
             // Room for about what the input is likely to give, as the bytes arrive.
             let guess = (4 * (deflate.input.len() - deflate.used)).max(1024);
             let wanted = (end - self.data_len).min(guess);
+            if self.data.capacity() == 0 {
+                self.data = scratch::take_message_buffer();
+            }
             if self.data.len() - self.data_len < wanted {
                 // Doubling, as for a plain message: memory follows the bytes produced.
                 let needed = self.data_len + wanted;

@@ -201,7 +201,9 @@ impl MessageReader {
                 self.message = None;
                 self.data_len = 0;
                 self.streamed = 0;
-                self.compressed = false;
+                if std::mem::take(&mut self.compressed) {
+                    self.release_inflated();
+                }
                 self.utf8.reset();
                 self.shrink_after_message();
             }

@@ -72,10 +72,12 @@ pub struct Config {
     /// Write one line per connection (and per error) to stderr (default true).
     pub log: bool,
     /// permessage-deflate (RFC 7692): `None` (the default) declines every offer;
-    /// `Some` accepts a client's offer within these preferences. Each compressing
-    /// connection's inflater and compressor (56 KiB and 226 KiB at 32 KiB
-    /// windows) are drawn from `memory_budget` on first use
-    /// ([`crate::permessage_deflate`]).
+    /// `Some` accepts a client's offer within these preferences, whose settings say
+    /// what a connection keeps between messages:
+    /// [`ServerPreferences::stateless`] nothing, [`ServerPreferences::small_windows`]
+    /// 1 KiB of history each way, [`ServerPreferences::full`] (the default) about
+    /// 250 KiB. All of it, and the working memory lent to each message, is drawn
+    /// from `memory_budget` ([`crate::permessage_deflate`]).
     pub deflate: Option<ServerPreferences>,
 }
 
