@@ -246,7 +246,7 @@ fn trace_prints_the_derivation_and_each_frame() {
 
 #[test]
 fn trace_prints_each_compressed_messages_sizes() {
-    let mut server = Stdws::start(&["--trace", "--deflate"]);
+    let mut server = Stdws::start(&["--trace", "--deflatememory", "full"]);
     let mut s = common::connect(server.addr);
     let request = common::rfc_request("/sized").replace(
         "\r\n\r\n",

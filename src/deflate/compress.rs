@@ -32,7 +32,7 @@ use super::huffman::{canonical_codes, limited_lengths_in, LengthWork, MAX_CODE_B
 pub const BLOCK: usize = 16 * 1024;
 
 /// How many earlier positions with the same hash are tried, by default.
-pub const DEFAULT_CHAIN: usize = 32;
+pub const DEFAULT_CHAIN: usize = 8;
 
 /// An empty link in a hash chain.
 const NIL: u16 = u16::MAX;
