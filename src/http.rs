@@ -415,8 +415,9 @@ fn read_until_complete<R: Read + ?Sized, T>(
         let scan = &buf[..buf.len().min(limits.max_bytes)];
         match parse(scan)? {
             Some((head, used)) => {
-                buf.drain(..used);
-                return Ok((head, buf));
+                // The bytes after the head only: `buf`'s capacity would otherwise
+                // stay with the connection for as long as it is open.
+                return Ok((head, buf[used..].to_vec()));
             }
             None if buf.len() > limits.max_bytes => return Err(HeadError::TooLarge),
             None => {}

@@ -134,7 +134,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
             return;
         }
     };
-    let mut request = upgraded.request;
+    let (mut request, leftover) = (upgraded.request, upgraded.leftover);
     request.peer = Some(peer);
     let _ = stream.set_read_timeout(config.ping_interval);
 
@@ -142,7 +142,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         None => stream,
         Some(callback) => {
             let tap = Tap::new(request.variant, callback);
-            tap.incoming(&upgraded.leftover);
+            tap.incoming(&leftover);
             stream.with_tap(tap)
         }
     };
@@ -151,8 +151,10 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         request.variant,
         Role::Server,
         config.limits(),
-        &upgraded.leftover,
+        &leftover,
     );
+    // Not kept while the connection is open.
+    drop(leftover);
     ws.set_keepalive(config.ping_interval.is_some());
     ws.set_send_pace(config.send_pace());
     ws.set_share(shared.share());
