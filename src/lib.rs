@@ -263,7 +263,6 @@ pub mod random;
 pub mod server;
 pub mod socket;
 pub mod tap;
-mod thread_cache;
 pub mod utf8;
 
 pub use echo::echo;
