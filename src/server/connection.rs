@@ -20,9 +20,10 @@ use std::time::{Duration, Instant};
 ///
 /// Setting the socket's read timeout is a system call, so it is set only when the one
 /// the socket already has could outlast the deadline by more than [`SLACK`]: a new
-/// connection starts with the handshake timeout from the listener
-/// ([`super::Shared::preset`]), which fits the first read, and most handshakes need
-/// only that one.
+/// connection starts with the listener's read timeout (the handshake's, or 2 s if
+/// shorter, see `super::preset`), which fits the first read, and most handshakes
+/// need only that one. A read that times out before the deadline is tried again
+/// with the time that is left.
 struct Deadline<'a> {
     stream: &'a TcpStream,
     until: Instant,
@@ -108,7 +109,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     let config = &shared.config;
     let mut deadline = Deadline::new(&stream, started + config.handshake_timeout);
     if shared.preset {
-        deadline.timeout = Some(config.handshake_timeout);
+        deadline.timeout = Some(config.handshake_timeout.min(super::IDLE_LIFETIME));
     } else {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(config.write_slice()));
