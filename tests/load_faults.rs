@@ -284,3 +284,24 @@ fn a_connection_woken_after_a_silent_interval_reads_a_burst_whole() {
     assert_eq!(got[1], (true, 0x2, blob));
     assert_eq!(got[2], (true, 0xA, b"p".to_vec()));
 }
+
+#[test]
+fn a_head_slower_than_the_listeners_read_timeout_is_still_served_within_the_deadline() {
+    // Accepted sockets start with a 2 s read timeout (the listener's, which is also
+    // how long an idle server thread waits in accept); the handshake's own deadline
+    // is longer, so a head that pauses for 2.5 s must still be answered.
+    let server = echo_server(Config {
+        handshake_timeout: Duration::from_secs(6),
+        ..Config::default()
+    });
+    let mut s = connect(server.local_addr());
+    let request = rfc_request("/slow-head");
+    let (first, rest) = request.as_bytes().split_at(16);
+    s.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    s.write_all(rest).unwrap();
+    let (status, _) = read_response_head(&mut s);
+    assert_eq!(status, 101);
+    s.write_all(&masked(0x1, b"after a pause")).unwrap();
+    assert_eq!(read_frame(&mut s), (true, 0x1, b"after a pause".to_vec()));
+}
