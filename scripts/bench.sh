@@ -7,6 +7,7 @@
 #   small      50 connections, 16 messages of 64 B in flight each: msgs/s, server CPU/msg
 #   large1/4   1 or 4 connections, 1 MiB messages, 2 in flight: MB/s vs raw TCP
 #   handshake  8 threads: connect, upgrade, close handshake, server FIN: per second
+#   small-pin, hs-pin  the same pinned: server on CPU 0, load generator on CPU 1
 #   idle       IDLE_N idle upgraded connections: server RSS added per connection
 #   size       the stripped size-profile binary (cargo build --profile small)
 # Every load loop stops by time (SECS per scenario, plus a bounded drain) and count.
@@ -14,8 +15,16 @@
 # work are noisy: compare ratios within one run, not across runs.
 #
 # env: SECS=5 IDLE_N=5000 PORT=19700 SKIP_SIZE= (set SKIP_SIZE=1 to skip the LTO build)
+#
+# scripts/bench.sh OLD_BINARY: instead, this build and OLD_BINARY (another stdws, for
+# example one built from an older commit) side by side, scenario by scenario, each
+# run unpinned and then pinned (server on CPU 0, load generator on CPU 1: one core
+# each, where every wake-up and system call shows), with new/old ratios. The builds
+# alternate within each scenario, so machine noise falls on both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ $# -le 1 ] || { echo "usage: scripts/bench.sh [OLD_BINARY]" >&2; exit 2; }
+OLD=${1:-}
 
 SECS=${SECS:-5} IDLE_N=${IDLE_N:-5000} PORT=${PORT:-19700}
 STDWS=target/release/stdws
@@ -32,12 +41,13 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE_N + 100)) ]; 
     IDLE_N=$(($(ulimit -n) - 100))
 fi
 
-SERVER_PID=''
-start() { # start <stdws|tcp>: a fresh server on $PORT, waits until it accepts
+SERVER_PID='' SERVER_PIN=() CLIENT_PIN=()
+start() { # start <stdws|tcp|old>: a fresh server on $PORT, waits until it accepts
     PORT=$((PORT + 1))
     case $1 in
-        stdws) "$STDWS" --port "$PORT" 2>/dev/null & ;; # default flags (one log line per connection)
-        tcp) "$TCP_ECHO" --port "$PORT" & ;;
+        stdws) "${SERVER_PIN[@]}" "$STDWS" --port "$PORT" 2>/dev/null & ;; # default flags (one log line per connection)
+        old) "${SERVER_PIN[@]}" "$OLD" --port "$PORT" 2>/dev/null & ;;
+        tcp) "${SERVER_PIN[@]}" "$TCP_ECHO" --port "$PORT" & ;;
     esac
     SERVER_PID=$!
     for _ in $(seq 50); do
@@ -60,13 +70,44 @@ run() {
     shift
     start "$server"
     local out
-    out=$(timeout $((SECS + 150)) "$LOADGEN" "$@" --port "$PORT" --pid "$SERVER_PID" --secs "$SECS") ||
+    out=$(timeout $((SECS + 150)) "${CLIENT_PIN[@]}" "$LOADGEN" "$@" --port "$PORT" --pid "$SERVER_PID" --secs "$SECS") ||
         { stop; echo "bench.sh: loadgen $* failed against $server" >&2; exit 1; }
     stop
     echo "$out" | sed -n 's/^RESULT [a-z]* //p'
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+if [ -n "$OLD" ]; then
+    [ -x "$OLD" ] || { echo "bench.sh: $OLD is not an executable" >&2; exit 2; }
+    echo "# stdws bench, side by side: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cpus"
+    echo "# new: $STDWS ($(git rev-parse --short HEAD 2>/dev/null || echo '?')); old: $OLD; SECS=$SECS IDLE_N=$IDLE_N"
+    printf '%-16s %-28s %-28s %s\n' scenario new old new/old
+    # side <label> <metrics> <loadgen args...>: new, old, old, new; each metric is
+    # shown as the mean of its two runs per build (two rounds: a check, not proof)
+    side() {
+        local label=$1 metrics=$2 n1 n2 o1 o2 m n o
+        shift 2
+        n1=$(run stdws "$@") o1=$(run old "$@") o2=$(run old "$@") n2=$(run stdws "$@")
+        for m in $metrics; do
+            n=$(awk -v a="$(field "$n1" "$m")" -v b="$(field "$n2" "$m")" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+            o=$(awk -v a="$(field "$o1" "$m")" -v b="$(field "$o2" "$m")" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+            printf '%-16s %-28s %-28s %s\n' "$label" "$n $m" "$o $m" "$(ratio "$n" "$o")x"
+        done
+    }
+    for pinning in unpinned pinned; do
+        if [ $pinning = pinned ]; then
+            command -v taskset >/dev/null || { echo "bench.sh: taskset not found; pinned runs skipped" >&2; break; }
+            SERVER_PIN=(taskset -c 0) CLIENT_PIN=(taskset -c 1)
+        fi
+        side "small $pinning" "msgs_s cpu_us_msg" small --conns 50 --window 16 --size 64
+        side "hs $pinning" "hs_s cpu_us_hs" handshake --threads 8
+        [ $pinning = pinned ] || side "large1 $pinning" "mb_s cpu_us_msg" large --conns 1 --window 2 --size 1048576
+    done
+    SERVER_PIN=() CLIENT_PIN=()
+    side idle "kib_conn" idle --n "$IDLE_N"
+    exit 0
+fi
 
 echo "# stdws bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# server and load generator share the machine; SECS=$SECS IDLE_N=$IDLE_N"
@@ -85,6 +126,16 @@ done
 
 r=$(run stdws handshake --threads 8)
 printf '%-10s %-44s %s\n' handshake "$(field "$r" hs_s) /s, $(field "$r" cpu_us_hs) us CPU each" "-"
+
+# Pinned: the server on CPU 0, the load generator on CPU 1 (a one-core host's view).
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    SERVER_PIN=(taskset -c 0) CLIENT_PIN=(taskset -c 1)
+    r=$(run stdws small --conns 50 --window 16 --size 64)
+    printf '%-10s %-44s %s\n' small-pin "$(field "$r" msgs_s) msgs/s, $(field "$r" cpu_us_msg) us CPU/msg" "-"
+    r=$(run stdws handshake --threads 8)
+    printf '%-10s %-44s %s\n' hs-pin "$(field "$r" hs_s) /s, $(field "$r" cpu_us_hs) us CPU each" "-"
+    SERVER_PIN=() CLIENT_PIN=()
+fi
 
 w=$(run stdws idle --n "$IDLE_N")
 t=$(run tcp idle --n "$IDLE_N" --raw)

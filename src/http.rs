@@ -367,18 +367,26 @@ pub fn read_response_head<R: Read + ?Sized>(
     })
 }
 
+/// The most one read of a head takes.
+const READ_CHUNK: usize = 2048;
+
 /// The read loop both heads share: read, parse what has arrived, stop at the limit.
 fn read_until_complete<R: Read + ?Sized, T>(
     stream: &mut R,
     limits: HeadLimits,
     parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeadError>,
 ) -> Result<(T, Vec<u8>), HeadError> {
+    // Read straight into the head's buffer, not through a chunk on the stack: every
+    // stack page a connection's thread touches stays with it while it waits.
     let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
     let mut a_line_ended = false;
     loop {
-        let room = (limits.max_bytes + 1 - buf.len()).min(chunk.len());
-        let n = match stream.read(&mut chunk[..room]) {
+        let old = buf.len();
+        let room = (limits.max_bytes + 1 - old).min(READ_CHUNK);
+        buf.resize(old + room, 0);
+        let read = stream.read(&mut buf[old..]);
+        buf.truncate(old + *read.as_ref().unwrap_or(&0));
+        let n = match read {
             Ok(0) => return Err(HeadError::Closed),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -399,8 +407,7 @@ fn read_until_complete<R: Read + ?Sized, T>(
         // head a byte at a time cost time quadratic in the head's size, so once the
         // first line has ended, reads without a line end are only collected. (Until
         // then every read is checked, so garbage is refused at once.)
-        let line_end = chunk[..n].contains(&b'\n');
-        buf.extend_from_slice(&chunk[..n]);
+        let line_end = buf[old..old + n].contains(&b'\n');
         if a_line_ended && !line_end && buf.len() <= limits.max_bytes {
             continue;
         }
@@ -408,8 +415,9 @@ fn read_until_complete<R: Read + ?Sized, T>(
         let scan = &buf[..buf.len().min(limits.max_bytes)];
         match parse(scan)? {
             Some((head, used)) => {
-                buf.drain(..used);
-                return Ok((head, buf));
+                // The bytes after the head only: `buf`'s capacity would otherwise
+                // stay with the connection for as long as it is open.
+                return Ok((head, buf[used..].to_vec()));
             }
             None if buf.len() > limits.max_bytes => return Err(HeadError::TooLarge),
             None => {}

@@ -288,7 +288,6 @@ pub mod redis;
 pub mod server;
 pub mod socket;
 pub mod tap;
-mod thread_cache;
 pub mod utf8;
 
 pub use echo::echo;

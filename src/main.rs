@@ -155,8 +155,10 @@ fn with_mode(
         if trace {
             trace::handshake(request);
         }
+        // The other apps out of line: this frame stays on every echo connection's
+        // stack while it waits, and holds only what the echo needs.
         if request.path() == inspect::EVENTS_PATH {
-            return inspector.serve_events(ws);
+            return out_of_line(|| inspector.serve_events(ws));
         }
         match &app {
             App::Echo => {
@@ -164,10 +166,16 @@ fn with_mode(
                 let _lent = inspector.attach(request, &writer);
                 Ok(stdws::echo::echo_split(reader, writer)?)
             }
-            App::Broadcast(rooms) => rooms.serve(ws, request, &inspector),
-            App::Exec(exec) => exec.serve(ws, request, &inspector),
+            App::Broadcast(rooms) => out_of_line(|| rooms.serve(ws, request, &inspector)),
+            App::Exec(exec) => out_of_line(|| exec.serve(ws, request, &inspector)),
         }
     })
+}
+
+/// Runs `f` in a frame of its own, so that its locals do not add to its caller's.
+#[inline(never)]
+fn out_of_line<T>(f: impl FnOnce() -> T) -> T {
+    f()
 }
 
 /// Which connections are tapped: the one each inspector page presents a token for,

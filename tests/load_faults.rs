@@ -246,3 +246,62 @@ fn a_silent_hixie76_peer_is_dropped_without_a_ping() {
         "no ping to send; the closing frame, then the end"
     );
 }
+
+#[test]
+fn a_connection_woken_after_a_silent_interval_reads_a_burst_whole() {
+    // After a keepalive ping the connection holds no input buffer; what arrives
+    // next is read a few bytes first, then the rest: nothing may be lost or reordered.
+    let server = echo_server(Config {
+        ping_interval: Some(Duration::from_millis(300)),
+        ..Config::default()
+    });
+    let mut s = open_rfc(server.local_addr(), "/parked");
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    assert_eq!(
+        read_frame(&mut s),
+        (true, 0x9, Vec::new()),
+        "a keepalive ping"
+    );
+    let text: String = (0..200)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let blob: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+    let mut burst = masked(0xA, b"");
+    burst.extend(masked(0x1, text.as_bytes()));
+    burst.extend(masked(0x2, &blob));
+    burst.extend(masked(0x9, b"p"));
+    s.write_all(&burst).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let (fin, opcode, payload) = read_frame(&mut s);
+        if opcode == 0x9 {
+            s.write_all(&masked(0xA, b"")).unwrap(); // a later keepalive ping
+            continue;
+        }
+        got.push((fin, opcode, payload));
+    }
+    assert_eq!(got[0], (true, 0x1, text.into_bytes()));
+    assert_eq!(got[1], (true, 0x2, blob));
+    assert_eq!(got[2], (true, 0xA, b"p".to_vec()));
+}
+
+#[test]
+fn a_head_slower_than_the_listeners_read_timeout_is_still_served_within_the_deadline() {
+    // Accepted sockets start with a 2 s read timeout (the listener's, which is also
+    // how long an idle server thread waits in accept); the handshake's own deadline
+    // is longer, so a head that pauses for 2.5 s must still be answered.
+    let server = echo_server(Config {
+        handshake_timeout: Duration::from_secs(6),
+        ..Config::default()
+    });
+    let mut s = connect(server.local_addr());
+    let request = rfc_request("/slow-head");
+    let (first, rest) = request.as_bytes().split_at(16);
+    s.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    s.write_all(rest).unwrap();
+    let (status, _) = read_response_head(&mut s);
+    assert_eq!(status, 101);
+    s.write_all(&masked(0x1, b"after a pause")).unwrap();
+    assert_eq!(read_frame(&mut s), (true, 0x1, b"after a pause".to_vec()));
+}

@@ -136,7 +136,7 @@ impl MessageReader {
             data: Vec::new(),
             data_len: 0,
             streamed: 0,
-            control: Vec::with_capacity(125),
+            control: Vec::new(),
             utf8: Utf8Progress::default(),
             delivered: Delivered::Nothing,
             share: None,

@@ -17,20 +17,65 @@ use std::time::{Duration, Instant};
 
 /// Reads from a TCP stream with one deadline for a whole exchange: each read may wait
 /// only for the time that is left.
+///
+/// Setting the socket's read timeout is a system call, so it is set only when the one
+/// the socket already has could outlast the deadline by more than [`SLACK`]: a new
+/// connection starts with the listener's read timeout (the handshake's, or 2 s if
+/// shorter, see `super::preset`), which fits the first read, and most handshakes
+/// need only that one. A read that times out before the deadline is tried again
+/// with the time that is left.
 struct Deadline<'a> {
     stream: &'a TcpStream,
     until: Instant,
+    /// The socket's read timeout, if known.
+    timeout: Option<Duration>,
+}
+
+/// How far past its deadline a read may be allowed to wait rather than pay a system
+/// call to shorten its timeout.
+const SLACK: Duration = Duration::from_millis(50);
+
+impl<'a> Deadline<'a> {
+    fn new(stream: &'a TcpStream, until: Instant) -> Deadline<'a> {
+        Deadline {
+            stream,
+            until,
+            timeout: None,
+        }
+    }
 }
 
 impl Read for Deadline<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
+        loop {
+            let now = Instant::now();
+            let left = self.until.saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let fits = self
+                .timeout
+                .is_some_and(|timeout| now + timeout <= self.until + SLACK);
+            if !fits {
+                self.stream.set_read_timeout(Some(left))?;
+                self.timeout = Some(left);
+            }
+            match self.stream.read(buf) {
+                // A timeout set earlier than needed ran out before the deadline.
+                Err(e) if is_timeout(&e) && Instant::now() < self.until => {
+                    self.timeout = None;
+                }
+                other => return other,
+            }
         }
-        self.stream.set_read_timeout(Some(left))?;
-        self.stream.read(buf)
     }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
 }
 
 impl Write for Deadline<'_> {
@@ -62,15 +107,20 @@ pub(super) fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
 fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) {
     let started = Instant::now();
     let config = &shared.config;
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(config.write_timeout));
-    let mut deadline = Deadline {
-        stream: &stream,
-        until: started + config.handshake_timeout,
-    };
+    let mut deadline = Deadline::new(&stream, started + config.handshake_timeout);
+    if shared.preset {
+        deadline.timeout = Some(config.handshake_timeout.min(super::IDLE_LIFETIME));
+    } else {
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(config.write_slice()));
+    }
     let upgraded = match handshake::accept_with(&mut deadline, &shared.options, &*shared.admit) {
         Ok(u) => u,
         Err(HandshakeError::NotUpgrade(head)) => {
+            if config.write_slice() != config.write_timeout {
+                // A plain response (a file, say) is given the whole write timeout.
+                let _ = stream.set_write_timeout(Some(config.write_timeout));
+            }
             serve_plain(&stream, &head, shared);
             log(
                 shared,
@@ -85,7 +135,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
             return;
         }
     };
-    let mut request = upgraded.request;
+    let (mut request, leftover) = (upgraded.request, upgraded.leftover);
     request.peer = Some(peer);
     let _ = stream.set_read_timeout(config.ping_interval);
 
@@ -93,7 +143,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         None => stream,
         Some(callback) => {
             let tap = Tap::new(request.variant, callback);
-            tap.incoming(&upgraded.leftover);
+            tap.incoming(&leftover);
             stream.with_tap(tap)
         }
     };
@@ -102,11 +152,12 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         request.variant,
         Role::Server,
         config.limits(),
-        &upgraded.leftover,
+        &leftover,
     );
+    // Not kept while the connection is open.
+    drop(leftover);
     ws.set_keepalive(config.ping_interval.is_some());
     ws.set_send_pace(config.send_pace());
-    let _ = stream.set_write_timeout(Some(config.write_slice()));
     ws.set_share(shared.share());
     if let Some(params) = &request.deflate {
         ws.set_deflate(params);
@@ -221,8 +272,10 @@ fn serve_plain(stream: &TcpStream, head: &Head, shared: &Shared) {
 fn linger(stream: &TcpStream, timeout: Duration) {
     let _ = stream.shutdown(Shutdown::Write);
     let until = Instant::now() + timeout;
-    let mut sink = [0u8; 4096];
-    let mut reader = Deadline { stream, until };
+    // Small: what is read here is thrown away, and a thread keeps every stack page it
+    // has touched for the connections it serves next.
+    let mut sink = [0u8; 512];
+    let mut reader = Deadline::new(stream, until);
     while let Ok(n) = reader.read(&mut sink) {
         if n == 0 {
             break;

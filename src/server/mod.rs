@@ -23,13 +23,12 @@ use crate::handshake::{self, Rejection, Request, Variant};
 use crate::http::{Head, Response};
 use crate::socket::WebSocket;
 use crate::tap::{FrameCallback, FrameEvent};
-use crate::thread_cache::ThreadCache;
 use connection::serve;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// What a connection handler returns: an error closes the connection with 1011.
@@ -51,10 +50,16 @@ struct Shared {
     active: AtomicUsize,
     open: Mutex<OpenConnections>,
     shutting_down: AtomicBool,
-    /// Connection threads, reused: creating a thread costs more than a handshake.
-    threads: ThreadCache,
+    /// The listening socket. Every server thread that has no connection waits in its
+    /// `accept` (see [`accept_loop`]).
+    listener: TcpListener,
+    /// Threads waiting in `accept`, or on their way there.
+    acceptors: AtomicUsize,
     /// The bytes held for peers beyond their allowances, shared by every connection.
     budget: Arc<Budget>,
+    /// Accepted sockets start with `TCP_NODELAY`, the handshake timeout for reads and
+    /// the upgraded connection's write timeout, set once on the listener ([`preset`]).
+    preset: bool,
 }
 
 impl Shared {
@@ -206,34 +211,29 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until the process ends.
+    /// Serves until the process ends; this thread is the first to wait for
+    /// connections (and serves some of them itself).
     pub fn run(self) -> io::Result<()> {
-        let (listener, shared) = self.into_shared();
-        accept_loop(&listener, &shared);
+        let shared = self.into_shared();
+        accept_loop(&shared);
         Ok(())
     }
 
     /// Serves on a background thread; the handle stops it.
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let addr = self.local_addr()?;
-        let (listener, shared) = self.into_shared();
-        let loop_shared = shared.clone();
-        // Boxed, as the connection threads are: one copy of std's thread start-up.
-        let run: Box<dyn FnOnce() + Send> = Box::new(move || accept_loop(&listener, &loop_shared));
-        let thread = thread::Builder::new()
-            .name("stdws-accept".into())
-            .spawn(run)?;
-        Ok(ServerHandle {
-            shared,
-            addr,
-            thread,
-        })
+        let shared = self.into_shared();
+        start_acceptor(&shared, "stdws-accept")?;
+        Ok(ServerHandle { shared, addr })
     }
 
-    fn into_shared(self) -> (TcpListener, Arc<Shared>) {
-        let shared = Arc::new(Shared {
+    fn into_shared(self) -> Arc<Shared> {
+        let (listener, preset) = preset(self.listener, &self.config);
+        Arc::new(Shared {
+            preset,
+            listener,
+            acceptors: AtomicUsize::new(1),
             options: self.config.handshake_options(),
-            threads: ThreadCache::new(self.config.stack_size),
             budget: Budget::new(self.config.memory_budget),
             config: self.config,
             handler: self.handler,
@@ -243,8 +243,38 @@ impl Server {
             active: AtomicUsize::new(0),
             open: Mutex::new(OpenConnections::default()),
             shutting_down: AtomicBool::new(false),
-        });
-        (self.listener, shared)
+        })
+    }
+}
+
+/// Sets, on the listening socket, the options every connection starts with: Linux
+/// copies a listener's `TCP_NODELAY`, `SO_RCVTIMEO` and `SO_SNDTIMEO` into each socket
+/// that `accept` returns, which spares every connection three system calls (a
+/// handshake makes about a dozen). The read timeout is the handshake's, or
+/// [`IDLE_LIFETIME`] if shorter (the handshake's first read fits in either); it also
+/// makes `accept` return when no one has connected for that long, which is how a
+/// thread without work finds out it may end. The write timeout is the upgraded
+/// connection's.
+///
+/// std sets these options on streams only, so the listener is viewed as one for the
+/// moment, through its file descriptor. Returns false (each connection then sets
+/// its own) where the options are not known to be copied, or could not be set.
+fn preset(listener: TcpListener, config: &Config) -> (TcpListener, bool) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::OwnedFd;
+        let socket = TcpStream::from(OwnedFd::from(listener));
+        let preset = socket.set_nodelay(true).is_ok()
+            && socket
+                .set_read_timeout(Some(config.handshake_timeout.min(IDLE_LIFETIME)))
+                .is_ok()
+            && socket.set_write_timeout(Some(config.write_slice())).is_ok();
+        (TcpListener::from(OwnedFd::from(socket)), preset)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = config;
+        (listener, false)
     }
 }
 
@@ -252,7 +282,6 @@ impl Server {
 pub struct ServerHandle {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    thread: JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -286,7 +315,7 @@ impl ServerHandle {
     pub fn shutdown(self, grace: Duration) {
         let deadline = Instant::now() + grace;
         self.shared.shutting_down.store(true, Ordering::Release);
-        stop_accepting(self.addr, self.thread);
+        stop_accepting(&self.shared, self.addr);
         for stream in lock(&self.shared.open).streams() {
             let _ = stream.shutdown(Shutdown::Read);
         }
@@ -307,9 +336,17 @@ impl ServerHandle {
     }
 }
 
-/// Wakes the accept loop (which checks the shutdown flag after every `accept()`) by
-/// connecting to it, retrying while it has not ended, then waits for it.
-fn stop_accepting(addr: SocketAddr, accept_thread: JoinHandle<()>) {
+/// Stops every thread waiting in `accept` (each checks the shutdown flag when
+/// `accept` returns) and closes the listener to new connections. On Linux, shutting
+/// the listening socket down does both at once: blocked `accept` calls fail, and a
+/// new connection is refused. Elsewhere, or if that fails, the waiting threads are
+/// woken one connection at a time. Bounded: at most about 5 s.
+fn stop_accepting(shared: &Shared, addr: SocketAddr) {
+    #[cfg(target_os = "linux")]
+    if let Ok(listener) = shared.listener.try_clone() {
+        let socket = TcpStream::from(std::os::fd::OwnedFd::from(listener));
+        let _ = socket.shutdown(Shutdown::Both);
+    }
     let wake = match addr {
         SocketAddr::V4(a) if a.ip().is_unspecified() => {
             SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, a.port()))
@@ -319,18 +356,16 @@ fn stop_accepting(addr: SocketAddr, accept_thread: JoinHandle<()>) {
         }
         other => other,
     };
+    let waiting = || shared.acceptors.load(Ordering::Acquire);
     for _ in 0..50 {
-        if accept_thread.is_finished() {
-            break;
-        }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(200));
         let waited = Instant::now();
-        while !accept_thread.is_finished() && waited.elapsed() < Duration::from_millis(100) {
+        while waiting() > 0 && waited.elapsed() < Duration::from_millis(50) {
             thread::sleep(Duration::from_millis(1));
         }
-    }
-    if accept_thread.is_finished() {
-        let _ = accept_thread.join();
+        if waiting() == 0 {
+            return;
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(50));
     }
 }
 
@@ -348,14 +383,62 @@ fn log(shared: &Shared, line: std::fmt::Arguments<'_>) {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+/// At most this many threads wait in `accept` at once; a thread finishing its
+/// connection when this many already wait ends instead. Enough to absorb a burst of
+/// short connections, small enough that the memory their stacks have touched stays
+/// modest after a burst.
+const MAX_IDLE: usize = 64;
+
+/// A thread that has waited this long in `accept` with nothing coming ends, unless it
+/// is the last one waiting: a server that goes quiet is back to one thread per open
+/// connection, plus one, within about this time.
+const IDLE_LIFETIME: Duration = Duration::from_secs(2);
+
+/// What every server thread runs: wait in `accept`, serve the connection that comes
+/// on this same thread, then wait again (leader and followers). The kernel hands each
+/// new connection to one waiting thread, so a connection costs no hand-over between
+/// threads (no lock, no wake-up of a second thread), and a thread is created only
+/// when the last waiting one takes a connection. It is still one thread per
+/// connection: a thread serves one at a time. Creating a thread costs more than a
+/// handshake (`clone`, the guard page, the signal stack std maps for it and unmaps at
+/// its end, which interrupts every other core to flush their page tables), so
+/// threads are kept for the next connection rather than ended.
+///
+/// Where accepted sockets do not inherit the listener's read timeout ([`preset`]),
+/// `accept` never times out, and waiting threads (at most [`MAX_IDLE`]) stay.
+///
+/// One consequence for handlers: a `thread_local!` value set while serving one
+/// connection is still there when the same thread serves the next.
+fn accept_loop(shared: &Arc<Shared>) {
     loop {
-        let accepted = listener.accept();
+        let accepted = shared.listener.accept();
         if shared.shutting_down.load(Ordering::Acquire) {
+            shared.acceptors.fetch_sub(1, Ordering::AcqRel);
             return;
         }
         match accepted {
-            Ok((stream, peer)) => admit(stream, peer, shared),
+            Ok((stream, peer)) => {
+                if !serve_accepted(stream, peer, shared) {
+                    return;
+                }
+            }
+            // No one connected for a while ([`preset`]): end, unless the last.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                let one_fewer =
+                    shared
+                        .acceptors
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                            (n > 1).then(|| n - 1)
+                        });
+                if one_fewer.is_ok() {
+                    return;
+                }
+            }
             Err(e) => {
                 // Too many open files, out of memory, a connection reset before accept:
                 // say so, pause so a persistent error cannot spin, and go on.
@@ -369,33 +452,58 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-/// Starts a thread for the connection, or answers 503 at the cap (and when the system
-/// refuses another thread: that is a cap too, only not ours).
-fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+/// Serves an accepted connection on this thread, after making sure another thread
+/// waits in `accept` meanwhile; answers 503 at the cap instead (and when the system
+/// refuses another thread: that is a cap too, only not ours). Returns whether this
+/// thread goes back to `accept`.
+fn serve_accepted(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> bool {
     let active = shared.active.fetch_add(1, Ordering::AcqRel);
     if active >= shared.config.max_connections {
         shared.active.fetch_sub(1, Ordering::AcqRel);
         refuse_busy(stream, peer, shared, "connection limit reached");
-        return;
+        return true;
     }
-    // The stream waits here until the thread takes it, so it is still ours to answer
-    // if the thread cannot start.
-    let slot = Arc::new(Mutex::new(Some(stream)));
-    let thread_slot = slot.clone();
-    let thread_shared = shared.clone();
-    let spawned = shared.threads.spawn(move || {
-        let _counted = Counted(&thread_shared.active);
-        if let Some(stream) = lock(&thread_slot).take() {
-            serve(stream, peer, &thread_shared);
-        }
-    });
-    if let Err(e) = spawned {
-        shared.active.fetch_sub(1, Ordering::AcqRel);
-        log(shared, format_args!("{peer}: cannot start a thread: {e}"));
-        if let Some(stream) = lock(&slot).take() {
+    let counted = Counted(&shared.active);
+    if shared.acceptors.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // This was the last thread waiting: start the next one before serving.
+        shared.acceptors.fetch_add(1, Ordering::AcqRel);
+        if let Err(e) = start_acceptor(shared, "stdws-conn") {
+            // This thread stays the one waiting, and the connection is refused.
+            shared.acceptors.fetch_add(1, Ordering::AcqRel);
+            drop(counted);
+            log(shared, format_args!("{peer}: cannot start a thread: {e}"));
             refuse_busy(stream, peer, shared, "cannot start a thread");
+            return true;
         }
     }
+    serve(stream, peer, shared);
+    drop(counted);
+    if shared.shutting_down.load(Ordering::Acquire) {
+        return false;
+    }
+    let waiting = shared.acceptors.fetch_add(1, Ordering::AcqRel);
+    if waiting >= MAX_IDLE {
+        shared.acceptors.fetch_sub(1, Ordering::AcqRel);
+        return false;
+    }
+    true
+}
+
+/// Starts a thread that waits in `accept` (already counted in `acceptors`; the count
+/// is given back if the thread cannot start).
+fn start_acceptor(shared: &Arc<Shared>, name: &str) -> io::Result<()> {
+    let thread_shared = shared.clone();
+    // Boxed: `Builder::spawn` is generic over its closure, and every closure type
+    // would compile std's thread start-up into the binary once more.
+    let run: Box<dyn FnOnce() + Send> = Box::new(move || accept_loop(&thread_shared));
+    let started = thread::Builder::new()
+        .name(name.into())
+        .stack_size(shared.config.stack_size)
+        .spawn(run);
+    if started.is_err() {
+        shared.acceptors.fetch_sub(1, Ordering::AcqRel);
+    }
+    started.map(drop)
 }
 
 /// One served connection in the count: given back when the thread ends, however it
@@ -419,4 +527,39 @@ fn refuse_busy(stream: TcpStream, peer: SocketAddr, shared: &Shared, why: &str) 
     let _ = (&stream).write_all(&response.to_bytes(false));
     let _ = stream.shutdown(Shutdown::Write);
     log(shared, format_args!("{peer}: 503 {why}"));
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_sockets_start_with_the_options_preset_on_the_listener() {
+        let config = Config {
+            handshake_timeout: Duration::from_millis(300),
+            write_timeout: Duration::from_millis(700),
+            ..Config::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (listener, preset) = preset(listener, &config);
+        assert!(preset);
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert!(accepted.nodelay().unwrap());
+        assert_eq!(
+            accepted.read_timeout().unwrap(),
+            Some(config.handshake_timeout)
+        );
+        assert_eq!(
+            accepted.write_timeout().unwrap(),
+            Some(config.write_slice())
+        );
+        // With no one connecting, accept returns when the read timeout runs out (the
+        // accept loop ignores that).
+        let e = listener.accept().unwrap_err();
+        assert!(matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ));
+    }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Reader<S> {
     pub(super) stream: S,
-    pub(super) codec: Codec,
+    pub(super) codec: Box<Codec>,
     pub(super) writer: Writer<S>,
     pub(super) close: Arc<CloseState>,
     pub(super) keepalive: Keepalive,

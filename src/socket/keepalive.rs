@@ -71,7 +71,9 @@ impl Keepalive {
 /// a pong (a load generator that never answers pings but keeps sending is alive). A
 /// read that times out sends a ping through `ping` and waits one more interval; a
 /// second timeout with nothing received fails with `TimedOut`. The codec is resumable,
-/// so nothing is lost while it waits.
+/// so nothing is lost while it waits. The read that sent the ping returns
+/// `Interrupted`: every reader retries that, and the input buffer first gives its
+/// memory back, since the peer has been silent for an interval.
 pub(super) struct Watched<'a, R: ?Sized, P> {
     pub(super) stream: &'a mut R,
     pub(super) keepalive: &'a mut Keepalive,
@@ -100,7 +102,11 @@ impl<R: Read + ?Sized, P: FnMut(&mut R) -> Result<()>> Read for Watched<'_, R, P
                     self.keepalive.pinged_at = Some(Instant::now());
                     self.keepalive.written_at_ping = self.keepalive.written.load(Ordering::Relaxed);
                     match (self.ping)(self.stream) {
-                        Ok(()) | Err(Error::Closed) => {}
+                        // The caller may use the pause (the input buffer is given
+                        // back, see `InputBuffer::fill`), then reads again.
+                        Ok(()) | Err(Error::Closed) => {
+                            return Err(io::ErrorKind::Interrupted.into());
+                        }
                         Err(Error::Io(e)) => return Err(e),
                         Err(e) => return Err(io::Error::other(e.to_string())),
                     }

@@ -64,7 +64,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct WebSocket<S> {
     stream: S,
-    codec: Codec,
+    /// Boxed: the connection is passed by value to its handler and split there,
+    /// and every copy of it on the way is in a frame its thread keeps while it waits.
+    codec: Box<Codec>,
     writer: FrameWriter,
     close: Arc<CloseState>,
     keepalive: Keepalive,
@@ -93,7 +95,7 @@ impl<S: Read + Write> WebSocket<S> {
         };
         WebSocket {
             stream,
-            codec: Codec::new(variant, role, limits, leftover),
+            codec: Box::new(Codec::new(variant, role, limits, leftover)),
             writer,
             close,
             keepalive,
