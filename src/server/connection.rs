@@ -1,18 +1,19 @@
 //! One connection on its own thread: the handshake, the handler, the last close
 //! frame, the lingering close (RFC 6455 §7.1.1) and the log line.
 
-use super::{lock, log, Shared, SharedTcpStream};
+use super::{lock, log, HandlerResult, Shared, SharedTcpStream};
 use crate::error::Error;
-use crate::handshake::{self, HandshakeError};
+use crate::handshake::{self, HandshakeError, Request, Upgraded};
 use crate::http::{Head, Response};
 use crate::message::CloseCode;
 use crate::message_reader::Role;
-use crate::socket::{close_if_open, WebSocket, OVERLOADED};
-use crate::tap::Tap;
+use crate::socket::{close_if_open, CloseState, WebSocket, OVERLOADED};
+use crate::tap::{FrameCallback, Tap};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Reads from a TCP stream with one deadline for a whole exchange: each read may wait
@@ -99,15 +100,28 @@ pub(super) fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         }
         open.register(stream.clone())
     };
-    serve_registered(stream, peer, shared);
+    if let Some((upgraded, started)) = handshake_phase(&stream, peer, shared) {
+        serve_upgraded(stream, peer, shared, started, upgraded);
+    }
     lock(&shared.open).leave(slot);
 }
 
-/// One connection, from the first byte to the log line.
-fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) {
+/// One connection, from the first byte to the handshake's end: the upgraded request
+/// and when the connection started, or `None` once a plain HTTP request was answered
+/// or the handshake failed (both logged). The two phases run one after the other
+/// from [`serve`], out of line: the deepest points of a connection's life are in the
+/// handshake's parsing and below the handler, and if one frame held both phases'
+/// locals, each would sit below the other's (one more stack page for every idle
+/// connection).
+#[inline(never)]
+fn handshake_phase(
+    stream: &SharedTcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Option<(Box<Upgraded>, Instant)> {
     let started = Instant::now();
     let config = &shared.config;
-    let mut deadline = Deadline::new(&stream, started + config.handshake_timeout);
+    let mut deadline = Deadline::new(stream, started + config.handshake_timeout);
     if shared.preset {
         deadline.timeout = Some(config.handshake_timeout.min(super::IDLE_LIFETIME));
     } else {
@@ -121,32 +135,77 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
                 // A plain response (a file, say) is given the whole write timeout.
                 let _ = stream.set_write_timeout(Some(config.write_timeout));
             }
-            serve_plain(&stream, &head, shared);
+            serve_plain(stream, &head, shared);
             log(
                 shared,
                 format_args!("{peer} {} {} http", head.method, head.target),
             );
-            linger(&stream, config.close_timeout);
-            return;
+            linger(stream, config.close_timeout);
+            return None;
         }
         Err(e) => {
             log(shared, format_args!("{peer} handshake failed: {e}"));
-            linger(&stream, config.close_timeout);
-            return;
+            linger(stream, config.close_timeout);
+            return None;
         }
     };
-    let (mut request, leftover) = (upgraded.request, upgraded.leftover);
-    request.peer = Some(peer);
+    // Boxed: the request lives as long as the connection, and on the heap it takes
+    // no room in the frames below the handler.
+    Some((Box::new(upgraded), started))
+}
+
+/// An upgraded connection, from its first frame to the log line. The request comes
+/// boxed (see [`handshake_phase`]).
+#[inline(never)]
+#[allow(clippy::boxed_local)]
+fn serve_upgraded(
+    stream: SharedTcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    started: Instant,
+    mut upgraded: Box<Upgraded>,
+) {
+    let config = &shared.config;
+    let leftover = std::mem::take(&mut upgraded.leftover);
+    upgraded.request.peer = Some(peer);
+    let request = &upgraded.request;
     let _ = stream.set_read_timeout(config.ping_interval);
 
-    let stream = match shared.taps.as_ref().and_then(|choose| choose(&request)) {
+    let stream = match shared.taps.as_ref().and_then(|choose| choose(request)) {
         None => stream,
-        Some(callback) => {
-            let tap = Tap::new(request.variant, callback);
-            tap.incoming(&leftover);
-            stream.with_tap(tap)
-        }
+        Some(callback) => tapped(&stream, request, callback, &leftover),
     };
+    let ws = open_websocket(&stream, request, leftover, shared);
+    let close = ws.close_state_handle();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, request)));
+    finish(&stream, peer, shared, started, request, &close, outcome);
+}
+
+/// The stream with a [`Tap`] watching its bytes, which has seen the bytes read past
+/// the handshake. Out of line: a tap's two decoders are built on the stack before
+/// they move to the heap, and inlined they would sit in [`serve_upgraded`]'s frame,
+/// below the handler of every connection, tapped or not.
+#[inline(never)]
+fn tapped(
+    stream: &SharedTcpStream,
+    request: &Request,
+    callback: Arc<FrameCallback>,
+    leftover: &[u8],
+) -> SharedTcpStream {
+    let tap = Tap::new(request.variant, callback);
+    tap.incoming(leftover);
+    stream.with_tap(tap)
+}
+
+/// The connection as a [`WebSocket`] set up as the configuration says, starting with
+/// the bytes read past the handshake.
+fn open_websocket(
+    stream: &SharedTcpStream,
+    request: &Request,
+    leftover: Vec<u8>,
+    shared: &Shared,
+) -> WebSocket<SharedTcpStream> {
+    let config = &shared.config;
     let mut ws = WebSocket::with_limits(
         stream.clone(),
         request.variant,
@@ -162,9 +221,24 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
     if let Some(params) = &request.deflate {
         ws.set_deflate(params);
     }
-    let close = ws.close_state_handle();
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| (shared.handler)(ws, &request)));
+    ws
+}
 
+/// What the handler's end leaves to do: the server's close frame if none went (1000,
+/// 1011, 1013 or 1001), the end of TCP, and the log line. Out of line: its locals
+/// would otherwise sit in [`serve_upgraded`]'s frame, below the handler of every
+/// connection.
+#[inline(never)]
+fn finish(
+    stream: &SharedTcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    started: Instant,
+    request: &Request,
+    close: &Arc<CloseState>,
+    outcome: std::thread::Result<HandlerResult>,
+) {
+    let config = &shared.config;
     let (code, reason) = match &outcome {
         _ if shared.shutting_down.load(Ordering::Acquire) => (
             Some(CloseCode::GOING_AWAY),
@@ -196,7 +270,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         let _ = close_if_open(
             &mut stream.clone(),
             request.variant,
-            &close,
+            close,
             code,
             reason_on_wire,
         );
@@ -208,7 +282,7 @@ fn serve_registered(stream: SharedTcpStream, peer: SocketAddr, shared: &Shared) 
         // would only cost this thread another wake-up.
         let _ = stream.shutdown(Shutdown::Write);
     } else {
-        linger(&stream, config.close_timeout);
+        linger(stream, config.close_timeout);
     }
     log(
         shared,
