@@ -299,6 +299,57 @@ fn redis_stopped_then_restarted() {
 }
 
 #[test]
+fn redis_unreachable_at_start() {
+    if !have_redis() {
+        return;
+    }
+    // Nothing listens on the port yet: both instances must start anyway, say so in
+    // one line each, and keep their rooms local until Redis appears.
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let servers: Vec<Stdws> = (0..2)
+        .map(|_| Stdws::start(&["--broadcast", "-v", "--redis", &url]))
+        .collect();
+    for server in &servers {
+        logged(server, 1, |l| l.contains(": unreachable ("));
+    }
+    let mut a = open_rfc(servers[0].addr, "/early");
+    let mut a2 = open_rfc(servers[0].addr, "/early");
+    let mut b = open_rfc(servers[1].addr, "/early");
+    let local = unique("local-before-redis");
+    send(&mut a, &local);
+    assert_eq!(text(&mut a2), local, "rooms work locally without Redis");
+    assert!(quiet(&mut b) && quiet(&mut a));
+    for server in &servers {
+        let unreachable = server
+            .log()
+            .iter()
+            .filter(|l| l.contains(": unreachable ("))
+            .count();
+        assert_eq!(
+            unreachable,
+            1,
+            "one line, not one per retry: {:#?}",
+            server.log()
+        );
+    }
+
+    let appeared = Instant::now();
+    let _redis = Redis::start(port, &[]);
+    for server in &servers {
+        logged(server, 1, |l| l.contains(": connected;"));
+        live(server, "/early", 1);
+    }
+    assert!(appeared.elapsed() < Duration::from_secs(15));
+    let spanning = unique("spanning");
+    send(&mut b, &spanning);
+    for member in [&mut a, &mut a2] {
+        assert_eq!(text(member), spanning);
+    }
+    assert!(quiet(&mut b), "no echo to the sender");
+}
+
+#[test]
 fn an_instance_killed_costs_its_own_members_only() {
     if !have_redis() {
         return;
