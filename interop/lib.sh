@@ -91,6 +91,20 @@ wait_for_port() {
   return 1
 }
 
+# start_nginx PORT: checks and starts $NGINX with $WORK/nginx.conf (its prefix WORK, its
+# error log WORK/error.log), stopped with the script's other processes; waits until it
+# listens on PORT.
+start_nginx() {
+  "$NGINX" -t -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" 2>&1 | sed 's/^/  /' ||
+    die "nginx refused its configuration"
+  "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" &
+  PIDS+=($!)
+  wait_for_port "$1" "${PIDS[-1]}" || {
+    cat "$WORK/error.log"
+    die "nginx did not start"
+  }
+}
+
 PASSED=0
 FAILED=()
 # check NAME COMMAND...: runs one check, records the outcome. Programs get a time

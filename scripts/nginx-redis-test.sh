@@ -105,14 +105,7 @@ $UPSTREAMS    }
     }
 }
 CONF
-"$NGINX" -t -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" 2>&1 | sed 's/^/  /' ||
-  die "nginx refused its configuration"
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" &
-PIDS+=($!)
-wait_for_port "$TLS_PORT" "${PIDS[-1]}" || {
-  cat "$WORK/error.log"
-  die "nginx did not start"
-}
+start_nginx "$TLS_PORT"
 echo "redis on $REDIS_PORT, nginx (TLS) on $TLS_PORT in front of:"
 printf '%s' "$UPSTREAMS"
 

@@ -91,14 +91,7 @@ http {
     }
 }
 CONF
-"$NGINX" -t -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" 2>&1 | sed 's/^/  /' ||
-  die "nginx refused its configuration"
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" &
-PIDS+=($!)
-wait_for_port "$TLS_PORT" "${PIDS[-1]}" || {
-  cat "$WORK/error.log"
-  die "nginx did not start"
-}
+start_nginx "$TLS_PORT"
 echo "stdws on 127.0.0.1:$STDWS_PORT, nginx (TLS) on 127.0.0.1:$TLS_PORT"
 
 check "wss:// through nginx to stdws (python websockets, trusting only the throwaway cert)" \
