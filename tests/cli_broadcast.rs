@@ -61,13 +61,7 @@ fn send_until_overflow(
 
 /// Nothing arrives on `s` within a short while.
 fn quiet(s: &mut TcpStream) -> bool {
-    s.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let mut b = [0u8; 1];
-    let nothing = matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-        || e.kind() == std::io::ErrorKind::TimedOut);
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    nothing
+    quiet_for(s, Duration::from_millis(300))
 }
 
 #[test]

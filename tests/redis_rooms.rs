@@ -11,7 +11,7 @@ mod common;
 
 use cli_support::*;
 use common::{masked, open_hixie, open_rfc, read_frame};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -118,13 +118,7 @@ fn text(s: &mut TcpStream) -> String {
 
 /// Nothing arrives on `s` within a short while.
 fn quiet(s: &mut TcpStream) -> bool {
-    s.set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    let mut b = [0u8; 1];
-    let nothing = matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-        || e.kind() == std::io::ErrorKind::TimedOut);
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    nothing
+    quiet_for(s, Duration::from_millis(500))
 }
 
 /// A payload no other test or run sends.

@@ -2,8 +2,8 @@
 //! its stderr collected line by line, and killed when the test ends.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -255,4 +255,14 @@ pub fn wait_gone(pids: &[u32], server: u32, within: Duration) -> Vec<u32> {
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Nothing arrives on `s` within `within`; the read timeout is [`WAIT`] again after.
+pub fn quiet_for(s: &mut TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut b = [0u8; 1];
+    let nothing = matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        || e.kind() == std::io::ErrorKind::TimedOut);
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    nothing
 }
