@@ -228,16 +228,19 @@ impl RespReader {
             if room == 0 {
                 return Err(malformed("redis: reply larger than the limits allow"));
             }
-            let mut chunk = [0u8; CHUNK];
-            let want = room.min(CHUNK);
-            let n = stream.read(&mut chunk[..want])?;
-            if n == 0 {
+            // Straight into the buffer's tail, not through a chunk on the stack: the
+            // publisher runs on members' threads, and every stack page a connection's
+            // thread touches stays with it for as long as the connection is open.
+            let old = self.buffer.len();
+            self.buffer.resize(old + room.min(CHUNK), 0);
+            let read = stream.read(&mut self.buffer[old..]);
+            self.buffer.truncate(old + *read.as_ref().unwrap_or(&0));
+            if read? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "redis: connection closed",
                 ));
             }
-            self.buffer.extend_from_slice(&chunk[..n]);
         }
     }
 }
