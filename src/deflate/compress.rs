@@ -76,20 +76,23 @@ pub struct Compressor {
     slid: usize,
     /// The current block as literals (`byte`) and matches (`length << 16 | distance`).
     tokens: Vec<u32>,
-    literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
-    distance_freqs: [u32; DISTANCE_SYMBOLS],
     bits: BitWriter,
+    /// The working arrays of building a code.
+    work: LengthWork,
     tables: Box<Tables>,
 }
 
-/// A block's codes and the work of building them, kept on the heap: built on the
-/// stack for every block, they would grow by about 9 KiB the stack of every thread
-/// that compresses, and a connection's thread keeps what its stack has touched.
+/// A block's symbol counts, its codes and its header: about 5 KiB, kept on the heap
+/// and filled in place. Every page of stack a connection's thread touches stays
+/// with it for as long as the connection lives: built on the stack, or returned by
+/// value, these would add pages to every thread that compresses.
 #[derive(Debug, Clone)]
 struct Tables {
+    literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
+    distance_freqs: [u32; DISTANCE_SYMBOLS],
     fixed: Codes,
     dynamic: Codes,
-    work: LengthWork,
+    header: DynamicHeader,
 }
 
 /// A block's Huffman codes: lengths and bit-reversed codes.
@@ -101,17 +104,34 @@ struct Codes {
     distance_codes: [u16; 32],
 }
 
-impl Codes {
-    fn new(literal_lengths: [u8; 288], distance_lengths: [u8; 32]) -> Codes {
-        let mut codes = Codes {
-            literal_lengths,
-            literal_codes: [0; 288],
-            distance_lengths,
-            distance_codes: [0; 32],
-        };
-        codes.make_codes();
-        codes
+impl Tables {
+    /// Tables with the fixed codes made and nothing else, straight on the heap: all
+    /// zeros is how `Box::new` allocates them zeroed instead of building them on the
+    /// stack and copying them over.
+    fn new() -> Box<Tables> {
+        let mut tables = Box::new(Tables {
+            literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
+            distance_freqs: [0; DISTANCE_SYMBOLS],
+            fixed: Codes::EMPTY,
+            dynamic: Codes::EMPTY,
+            header: DynamicHeader::EMPTY,
+        });
+        let fixed = &mut tables.fixed;
+        fixed.literal_lengths = fixed_literal_lengths();
+        fixed.distance_lengths = fixed_distance_lengths();
+        fixed.make_codes();
+        tables
     }
+}
+
+impl Codes {
+    /// No codes at all.
+    const EMPTY: Codes = Codes {
+        literal_lengths: [0; 288],
+        literal_codes: [0; 288],
+        distance_lengths: [0; 32],
+        distance_codes: [0; 32],
+    };
 
     /// The codes for the lengths held.
     fn make_codes(&mut self) {
@@ -157,14 +177,9 @@ impl Compressor {
             prev: vec![NIL; window],
             slid: 0,
             tokens: Vec::with_capacity(BLOCK),
-            literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
-            distance_freqs: [0; DISTANCE_SYMBOLS],
             bits: BitWriter::default(),
-            tables: Box::new(Tables {
-                fixed: Codes::new(fixed_literal_lengths(), fixed_distance_lengths()),
-                dynamic: Codes::new([0; 288], [0; 32]),
-                work: LengthWork::default(),
-            }),
+            work: LengthWork::default(),
+            tables: Tables::new(),
         }
     }
 
@@ -184,7 +199,7 @@ impl Compressor {
             + 2 * (self.head.capacity() + self.prev.capacity())
             + 4 * self.tokens.capacity()
             + std::mem::size_of::<Tables>()
-            + self.tables.work.memory()
+            + self.work.memory()
     }
 
     /// Takes the next piece of a message; complete blocks are appended to `out`.
@@ -271,23 +286,23 @@ impl Compressor {
             return;
         }
         self.tokens.clear();
-        self.literal_freqs = [0; LITERAL_LENGTH_SYMBOLS];
-        self.distance_freqs = [0; DISTANCE_SYMBOLS];
-        self.literal_freqs[END_OF_BLOCK] = 1;
+        self.tables.literal_freqs.fill(0);
+        self.tables.distance_freqs.fill(0);
+        self.tables.literal_freqs[END_OF_BLOCK] = 1;
         let mut p = start;
         while p < end {
             let (length, distance) = self.longest_match(p, end);
             if length >= MIN_MATCH {
                 self.tokens.push((length << 16 | distance) as u32);
-                self.literal_freqs[257 + length_code(length)] += 1;
-                self.distance_freqs[distance_code(distance)] += 1;
+                self.tables.literal_freqs[257 + length_code(length)] += 1;
+                self.tables.distance_freqs[distance_code(distance)] += 1;
                 for q in p + 1..p + length {
                     self.insert(q, end);
                 }
                 p += length;
             } else {
                 self.tokens.push(u32::from(self.buf[p]));
-                self.literal_freqs[usize::from(self.buf[p])] += 1;
+                self.tables.literal_freqs[usize::from(self.buf[p])] += 1;
                 p += 1;
             }
         }
@@ -353,11 +368,13 @@ impl Compressor {
     /// fixed, a dynamic and a stored block.
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
         let Tables {
+            literal_freqs,
+            distance_freqs,
             fixed,
             dynamic,
-            work,
+            header,
         } = &mut *self.tables;
-        let (literal_freqs, distance_freqs) = (&self.literal_freqs, &self.distance_freqs);
+        let work = &mut self.work;
         limited_lengths_in(
             work,
             literal_freqs,
@@ -371,8 +388,7 @@ impl Compressor {
             &mut dynamic.distance_lengths,
         );
         dynamic.make_codes();
-        let header =
-            DynamicHeader::new_in(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
+        header.build(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
 
         let fixed_bits = 3 + data_bits(literal_freqs, distance_freqs, fixed);
         let dynamic_bits = 3 + header.bits() + data_bits(literal_freqs, distance_freqs, dynamic);

@@ -71,16 +71,19 @@ pub struct Decoder {
 
 impl Default for Decoder {
     fn default() -> Decoder {
-        Decoder {
-            counts: [0; 16],
-            longest: 0,
-            symbols: [0; 288],
-            table: [0; 1 << TABLE_BITS],
-        }
+        Decoder::EMPTY
     }
 }
 
 impl Decoder {
+    /// No code yet, all zeros (so that a `Box` of decoders can be allocated zeroed).
+    pub const EMPTY: Decoder = Decoder {
+        counts: [0; 16],
+        longest: 0,
+        symbols: [0; 288],
+        table: [0; 1 << TABLE_BITS],
+    };
+
     /// Builds the code described by `lengths` (one per symbol, 0 = unused).
     pub fn build(&mut self, lengths: &[u8], kind: CodeKind) -> Result<(), CodeError> {
         debug_assert!(lengths.len() <= 288);
@@ -121,18 +124,24 @@ impl Decoder {
         Ok(())
     }
 
+    /// The lookup table, each symbol's code made as it is reached (as in
+    /// [`canonical_codes`], without an array of all the codes on the stack).
     fn fill_table(&mut self, lengths: &[u8]) {
-        self.table = [0; 1 << TABLE_BITS];
-        let mut codes = [0u16; 288];
-        canonical_codes(lengths, &mut codes);
+        self.table.fill(0);
+        let mut next = first_codes(&self.counts);
         for (symbol, &len) in lengths.iter().enumerate() {
+            if len == 0 {
+                continue;
+            }
+            let code = next[usize::from(len)];
+            next[usize::from(len)] += 1;
             let len = u32::from(len);
-            if len == 0 || len > TABLE_BITS {
+            if len > TABLE_BITS {
                 continue;
             }
             // Every pattern that starts with this code, whatever bits follow it.
             let entry = (symbol as u16) << 4 | len as u16;
-            let mut pattern = usize::from(codes[symbol]);
+            let mut pattern = usize::from(sent_order(code, len));
             while pattern < self.table.len() {
                 self.table[pattern] = entry;
                 pattern += 1 << len;
@@ -186,19 +195,32 @@ pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
         counts[usize::from(len)] += 1;
     }
     counts[0] = 0;
+    let mut next = first_codes(&counts);
+    for (symbol, &len) in lengths.iter().enumerate() {
+        if len != 0 {
+            let code = next[usize::from(len)];
+            next[usize::from(len)] += 1;
+            codes[symbol] = sent_order(code, u32::from(len));
+        }
+    }
+}
+
+/// The first code of each length 1..=15, from how many codes each length has
+/// (`counts[0]` must be 0): step 2 of §3.2.2.
+fn first_codes(counts: &[u16; 16]) -> [u16; 16] {
     let mut next = [0u16; 16];
     let mut code = 0u16;
     for bits in 1..16 {
         code = (code + counts[bits - 1]) << 1;
         next[bits] = code;
     }
-    for (symbol, &len) in lengths.iter().enumerate() {
-        if len != 0 {
-            let code = next[usize::from(len)];
-            next[usize::from(len)] += 1;
-            codes[symbol] = code.reverse_bits() >> (16 - u32::from(len));
-        }
-    }
+    next
+}
+
+/// A code of `len` bits, bit-reversed: Huffman codes are packed most significant
+/// bit first (§3.1.1), everything else least significant first.
+fn sent_order(code: u16, len: u32) -> u16 {
+    code.reverse_bits() >> (16 - len)
 }
 
 /// Code lengths for symbols of the given frequencies, none longer than `max_len`:

@@ -91,11 +91,40 @@ pub struct Inflater {
     /// Bytes produced since the history was last forgotten.
     produced: u64,
     context_takeover: bool,
+    codes: Box<Codes>,
+}
+
+/// The codes a block is decoded with and the reader of a dynamic block's header:
+/// about 9 KiB, allocated zeroed and built in place. Every page of stack a
+/// connection's thread touches stays with it for as long as the connection lives:
+/// built on the stack and moved into place, these would add pages to every thread
+/// that inflates.
+#[derive(Debug, Clone)]
+struct Codes {
     header_reader: CodeLengthReader,
     literals: Decoder,
     distances: Decoder,
     fixed_literals: Decoder,
     fixed_distances: Decoder,
+}
+
+impl Codes {
+    fn new() -> Box<Codes> {
+        let mut codes = Box::new(Codes {
+            header_reader: CodeLengthReader::EMPTY,
+            literals: Decoder::EMPTY,
+            distances: Decoder::EMPTY,
+            fixed_literals: Decoder::EMPTY,
+            fixed_distances: Decoder::EMPTY,
+        });
+        // Both fixed codes are complete, so building them cannot fail.
+        let fixed = (&mut codes.fixed_literals, &mut codes.fixed_distances);
+        let _ = fixed.0.build(&fixed_literal_lengths(), CodeKind::Literals);
+        let _ = fixed
+            .1
+            .build(&fixed_distance_lengths(), CodeKind::Distances);
+        codes
+    }
 }
 
 impl Inflater {
@@ -110,11 +139,6 @@ impl Inflater {
             (8..=15).contains(&window_bits),
             "window bits must be 8..=15"
         );
-        let mut fixed_literals = Decoder::default();
-        let mut fixed_distances = Decoder::default();
-        // Both fixed codes are complete, so building them cannot fail.
-        let _ = fixed_literals.build(&fixed_literal_lengths(), CodeKind::Literals);
-        let _ = fixed_distances.build(&fixed_distance_lengths(), CodeKind::Distances);
         Inflater {
             state: State::Header,
             last_block: false,
@@ -122,11 +146,7 @@ impl Inflater {
             window: vec![0; 1 << window_bits],
             produced: 0,
             context_takeover,
-            header_reader: CodeLengthReader::default(),
-            literals: Decoder::default(),
-            distances: Decoder::default(),
-            fixed_literals,
-            fixed_distances,
+            codes: Codes::new(),
         }
     }
 
@@ -258,10 +278,10 @@ impl Inflater {
         self.finish_message()
     }
 
-    /// Bytes this inflater holds: its tables (inline) and its history ring. What a
+    /// Bytes this inflater holds: its codes and its history ring. What a
     /// connection's memory budget is charged for it.
     pub fn memory(&self) -> usize {
-        std::mem::size_of::<Inflater>() + self.window.capacity()
+        std::mem::size_of::<Inflater>() + std::mem::size_of::<Codes>() + self.window.capacity()
     }
 
     /// Exchanges this inflater's history with `window`, between messages: a
@@ -315,7 +335,7 @@ impl Inflater {
             }
             0b01 => State::Data(true),
             0b10 => {
-                self.header_reader.start();
+                self.codes.header_reader.start();
                 State::DynamicHeader
             }
             _ => return Err(InflateError::InvalidBlockType),
@@ -374,9 +394,14 @@ impl Inflater {
 
     /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]).
     fn dynamic_header(&mut self, run: &mut Run<'_>) -> Step {
-        let (literals, distances) = (&mut self.literals, &mut self.distances);
+        let Codes {
+            header_reader,
+            literals,
+            distances,
+            ..
+        } = &mut *self.codes;
         let input = run.input;
-        if !self.header_reader.read(
+        if !header_reader.read(
             &mut self.bits,
             input,
             &mut run.consumed,
@@ -397,9 +422,9 @@ impl Inflater {
             self.want(run, BitReader::MAX_ELEMENT_BITS);
             let (bits, available) = (self.bits.peek(), self.bits.available());
             let (literals, distances) = if fixed {
-                (&self.fixed_literals, &self.fixed_distances)
+                (&self.codes.fixed_literals, &self.codes.fixed_distances)
             } else {
-                (&self.literals, &self.distances)
+                (&self.codes.literals, &self.codes.distances)
             };
             let (symbol, mut used) = match literals.decode(bits, available) {
                 Decoded::Symbol(symbol, len) => (usize::from(symbol), len),
