@@ -143,6 +143,10 @@ impl CodeLengthReader {
     }
 
     /// The run-length coded lengths, each symbol taken with its extra bits at once.
+    /// Out of line: its frame would otherwise sit above every code [`read`] builds.
+    ///
+    /// [`read`]: CodeLengthReader::read
+    #[inline(never)]
     fn read_lengths(
         &mut self,
         bits: &mut BitReader,
@@ -197,7 +201,7 @@ pub fn code_error(e: CodeError) -> InflateError {
 /// The header of a dynamic block as the compressor sends it: the code lengths of its
 /// two codes, run-length coded, and the code length code built for them.
 ///
-/// About 700 bytes: the compressor keeps one on the heap and fills it in place for
+/// About 1 KiB: the compressor keeps one on the heap and fills it in place for
 /// each block ([`DynamicHeader::build`]), as a connection's thread keeps every page
 /// of stack it has touched.
 #[derive(Debug, Clone)]
@@ -205,6 +209,9 @@ pub struct DynamicHeader {
     literal_count: usize,
     distance_count: usize,
     code_length_count: usize,
+    /// The code lengths sent: literal/length then distance, one sequence, as a run
+    /// may go on from one code into the other (§3.2.7).
+    all: [u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
     /// Code length symbols 0..=18 with their extra bits' value.
     runs: [(u8, u8); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
     run_count: usize,
@@ -231,6 +238,7 @@ impl DynamicHeader {
         literal_count: 0,
         distance_count: 0,
         code_length_count: 0,
+        all: [0; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
         runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
         run_count: 0,
         freqs: [0; CODE_LENGTH_SYMBOLS],
@@ -268,20 +276,16 @@ impl DynamicHeader {
         self.literal_count = literal_count;
         self.distance_count = distance_count;
         self.run_count = 0;
-        // The lengths are sent as one sequence, literal/length then distance: a run
-        // may go on from one code into the other (§3.2.7).
         let total = literal_count + distance_count;
-        let at = |i: usize| match i.checked_sub(literal_count) {
-            None => literal_lengths[i],
-            Some(d) => distance_lengths[d],
-        };
+        self.all[..literal_count].copy_from_slice(&literal_lengths[..literal_count]);
+        self.all[literal_count..total].copy_from_slice(&distance_lengths[..distance_count]);
         let mut i = 0;
         while i < total {
-            let value = at(i);
-            let mut run = 1;
-            while i + run < total && at(i + run) == value {
-                run += 1;
-            }
+            let value = self.all[i];
+            let mut run = self.all[i..total]
+                .iter()
+                .take_while(|&&l| l == value)
+                .count();
             i += run;
             if value == 0 {
                 while run >= 11 {

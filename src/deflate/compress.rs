@@ -279,12 +279,22 @@ impl Compressor {
         }
     }
 
-    /// LZ77 over the pending bytes, then one block for them.
+    /// LZ77 over the pending bytes, then one block for them: two steps, each out of
+    /// line. Nested or inlined into one function, their frames would add up on the
+    /// stack, and a connection's thread keeps every page of stack it has touched.
     fn compress_pending(&mut self, out: &mut Vec<u8>) {
         let (start, end) = (self.pending, self.buf.len());
         if start == end {
             return;
         }
+        self.find_matches(start, end);
+        self.write_block(start, end, out);
+        self.pending = end;
+    }
+
+    /// Turns `buf[start..end]` into the block's tokens, counting their symbols.
+    #[inline(never)]
+    fn find_matches(&mut self, start: usize, end: usize) {
         self.tokens.clear();
         self.tables.literal_freqs.fill(0);
         self.tables.distance_freqs.fill(0);
@@ -306,8 +316,6 @@ impl Compressor {
                 p += 1;
             }
         }
-        self.write_block(start, end, out);
-        self.pending = end;
     }
 
     /// Files position `p` under the hash of its next three bytes; returns the
@@ -366,30 +374,16 @@ impl Compressor {
 
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
     /// fixed, a dynamic and a stored block.
+    #[inline(never)]
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
+        self.tables.build_dynamic(&mut self.work);
         let Tables {
             literal_freqs,
             distance_freqs,
             fixed,
             dynamic,
             header,
-        } = &mut *self.tables;
-        let work = &mut self.work;
-        limited_lengths_in(
-            work,
-            literal_freqs,
-            MAX_CODE_BITS,
-            &mut dynamic.literal_lengths,
-        );
-        limited_lengths_in(
-            work,
-            distance_freqs,
-            MAX_CODE_BITS,
-            &mut dynamic.distance_lengths,
-        );
-        dynamic.make_codes();
-        header.build(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
-
+        } = &*self.tables;
         let fixed_bits = 3 + data_bits(literal_freqs, distance_freqs, fixed);
         let dynamic_bits = 3 + header.bits() + data_bits(literal_freqs, distance_freqs, dynamic);
         let padding = (8 - (self.bits.pending() + 3) % 8) % 8;
@@ -413,8 +407,38 @@ impl Compressor {
     }
 }
 
+impl Tables {
+    /// The dynamic block's code for the symbols counted, and its header. Out of
+    /// line, as the steps of [`Compressor::compress_pending`].
+    #[inline(never)]
+    fn build_dynamic(&mut self, work: &mut LengthWork) {
+        let Tables {
+            literal_freqs,
+            distance_freqs,
+            dynamic,
+            header,
+            ..
+        } = self;
+        limited_lengths_in(
+            work,
+            literal_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.literal_lengths,
+        );
+        limited_lengths_in(
+            work,
+            distance_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.distance_lengths,
+        );
+        dynamic.make_codes();
+        header.build(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
+    }
+}
+
 /// The size in bits of a block's tokens and end-of-block code with `codes`, from the
 /// symbols' frequencies.
+#[inline(never)]
 fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u64 {
     let mut bits = 0;
     for (symbol, &freq) in literal_freqs.iter().enumerate() {
@@ -429,6 +453,7 @@ fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u6
 }
 
 /// Sends a block's tokens and its end-of-block code with `codes`.
+#[inline(never)]
 fn write_tokens(tokens: &[u32], codes: &Codes, bits: &mut BitWriter, out: &mut Vec<u8>) {
     for &token in tokens {
         let (length, distance) = ((token >> 16) as usize, (token & 0xFFFF) as usize);

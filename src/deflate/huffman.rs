@@ -120,32 +120,30 @@ impl Decoder {
                 offsets[usize::from(len)] += 1;
             }
         }
-        self.fill_table(lengths);
+        self.fill_table();
         Ok(())
     }
 
-    /// The lookup table, each symbol's code made as it is reached (as in
-    /// [`canonical_codes`], without an array of all the codes on the stack).
-    fn fill_table(&mut self, lengths: &[u8]) {
+    /// The lookup table, from the symbols in code order: the codes of one length are
+    /// consecutive, and the first code of the next length is one past the last code
+    /// of this one, shifted left by a bit (§3.2.2). No array of codes is needed.
+    fn fill_table(&mut self) {
         self.table.fill(0);
-        let mut next = first_codes(&self.counts);
-        for (symbol, &len) in lengths.iter().enumerate() {
-            if len == 0 {
-                continue;
+        let (mut code, mut index) = (0u16, 0);
+        for len in 1..=self.longest.min(TABLE_BITS) {
+            let count = usize::from(self.counts[len as usize]);
+            for &symbol in &self.symbols[index..index + count] {
+                // Every pattern that starts with this code, whatever bits follow it.
+                let entry = symbol << 4 | len as u16;
+                let mut pattern = usize::from(sent_order(code, len));
+                while pattern < self.table.len() {
+                    self.table[pattern] = entry;
+                    pattern += 1 << len;
+                }
+                code += 1;
             }
-            let code = next[usize::from(len)];
-            next[usize::from(len)] += 1;
-            let len = u32::from(len);
-            if len > TABLE_BITS {
-                continue;
-            }
-            // Every pattern that starts with this code, whatever bits follow it.
-            let entry = (symbol as u16) << 4 | len as u16;
-            let mut pattern = usize::from(sent_order(code, len));
-            while pattern < self.table.len() {
-                self.table[pattern] = entry;
-                pattern += 1 << len;
-            }
+            index += count;
+            code <<= 1;
         }
     }
 
@@ -195,7 +193,12 @@ pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
         counts[usize::from(len)] += 1;
     }
     counts[0] = 0;
-    let mut next = first_codes(&counts);
+    let mut next = [0u16; 16];
+    let mut code = 0u16;
+    for bits in 1..16 {
+        code = (code + counts[bits - 1]) << 1;
+        next[bits] = code;
+    }
     for (symbol, &len) in lengths.iter().enumerate() {
         if len != 0 {
             let code = next[usize::from(len)];
@@ -203,18 +206,6 @@ pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
             codes[symbol] = sent_order(code, u32::from(len));
         }
     }
-}
-
-/// The first code of each length 1..=15, from how many codes each length has
-/// (`counts[0]` must be 0): step 2 of §3.2.2.
-fn first_codes(counts: &[u16; 16]) -> [u16; 16] {
-    let mut next = [0u16; 16];
-    let mut code = 0u16;
-    for bits in 1..16 {
-        code = (code + counts[bits - 1]) << 1;
-        next[bits] = code;
-    }
-    next
 }
 
 /// A code of `len` bits, bit-reversed: Huffman codes are packed most significant

@@ -175,7 +175,7 @@ impl Inflater {
                 State::Stored(left) => self.stored(&mut run, left),
                 State::DynamicHeader => self.dynamic_header(&mut run),
                 State::Data(fixed) => self.data(&mut run, fixed),
-                State::Copy(len, dist, fixed) => self.copy(&mut run, len, dist, fixed),
+                State::Copy(len, dist, fixed) => self.resume_copy(&mut run, len, dist, fixed),
             };
             match step {
                 Ok(Some(status)) => break status,
@@ -359,6 +359,7 @@ impl Inflater {
 
     /// A stored block's bytes: first those the bit reader already holds, then
     /// straight from the input, as many at once as input and output allow.
+    #[inline(never)]
     fn stored(&mut self, run: &mut Run<'_>, mut left: u16) -> Step {
         while left > 0 && self.bits.available() >= 8 {
             if run.produced == run.out.len() {
@@ -393,6 +394,7 @@ impl Inflater {
     }
 
     /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]).
+    #[inline(never)]
     fn dynamic_header(&mut self, run: &mut Run<'_>) -> Step {
         let Codes {
             header_reader,
@@ -417,6 +419,7 @@ impl Inflater {
     /// Huffman-coded data (§3.2.5): literals, and matches of a length and a
     /// distance, until the end-of-block code. Each symbol with its extra bits, and a
     /// whole match, is taken only once all its bits are at hand.
+    #[inline(never)]
     fn data(&mut self, run: &mut Run<'_>, fixed: bool) -> Step {
         loop {
             self.want(run, BitReader::MAX_ELEMENT_BITS);
@@ -477,10 +480,20 @@ impl Inflater {
         }
     }
 
+    /// The rest of a match that the output could not hold, once there is room.
+    #[inline(never)]
+    fn resume_copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
+        self.copy(run, length, distance, fixed)
+    }
+
     /// Copies `length` bytes from `distance` back, as far as the output has room.
     /// A match may overlap the bytes it is producing (a distance shorter than the
     /// length repeats them): that is copied byte by byte, in order; one that does
     /// not overlap and does not wrap around the history ring, as one slice.
+    ///
+    /// Inlined into [`Inflater::data`], its one caller in a block: a frame of its own
+    /// would sit below data's on the stack, which a connection's thread keeps.
+    #[inline(always)]
     fn copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
         let len = self.window.len();
         let mask = len - 1;
