@@ -20,8 +20,8 @@
 //! that and lend it to any compressor with the same window ([`Compressor::start_from`]).
 
 use super::alphabet::{
-    distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, DISTANCE_BASE,
-    DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+    distance_code, length_code, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK,
+    FIXED_DISTANCE_LENGTHS, FIXED_LITERAL_LENGTHS, LENGTH_BASE, LENGTH_EXTRA,
     LITERAL_LENGTH_SYMBOLS, MAX_MATCH, MIN_MATCH,
 };
 use super::bits::BitWriter;
@@ -117,8 +117,12 @@ impl Tables {
             header: DynamicHeader::EMPTY,
         });
         let fixed = &mut tables.fixed;
-        fixed.literal_lengths = fixed_literal_lengths();
-        fixed.distance_lengths = fixed_distance_lengths();
+        fixed
+            .literal_lengths
+            .copy_from_slice(&FIXED_LITERAL_LENGTHS);
+        fixed
+            .distance_lengths
+            .copy_from_slice(&FIXED_DISTANCE_LENGTHS);
         fixed.make_codes();
         tables
     }

@@ -15,8 +15,8 @@
 //! lend it to any inflater for one message ([`Inflater::swap_window`]).
 
 use super::alphabet::{
-    fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
-    END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+    DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, FIXED_DISTANCE_LENGTHS,
+    FIXED_LITERAL_LENGTHS, LENGTH_BASE, LENGTH_EXTRA,
 };
 use super::bits::{low_mask, BitReader};
 use super::code_lengths::CodeLengthReader;
@@ -119,10 +119,8 @@ impl Codes {
         });
         // Both fixed codes are complete, so building them cannot fail.
         let fixed = (&mut codes.fixed_literals, &mut codes.fixed_distances);
-        let _ = fixed.0.build(&fixed_literal_lengths(), CodeKind::Literals);
-        let _ = fixed
-            .1
-            .build(&fixed_distance_lengths(), CodeKind::Distances);
+        let _ = fixed.0.build(&FIXED_LITERAL_LENGTHS, CodeKind::Literals);
+        let _ = fixed.1.build(&FIXED_DISTANCE_LENGTHS, CodeKind::Distances);
         codes
     }
 }
