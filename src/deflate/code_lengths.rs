@@ -355,7 +355,39 @@ impl DynamicHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deflate::alphabet::{FIXED_DISTANCE_LENGTHS, FIXED_LITERAL_LENGTHS};
+    use crate::deflate::huffman::limited_lengths;
     use crate::deflate::Compressor;
+
+    /// The header's bits as sent.
+    fn sent(header: &DynamicHeader) -> Vec<u8> {
+        let (mut bits, mut out) = (BitWriter::default(), Vec::new());
+        header.write(&mut bits, &mut out);
+        bits.align_to_byte(&mut out);
+        out
+    }
+
+    #[test]
+    fn a_header_rebuilt_in_place_is_the_header_built_afresh() {
+        // A block's code: few literals, most frequent first; a single distance.
+        let mut freqs = [0u32; LITERAL_LENGTH_SYMBOLS];
+        for (i, symbol) in (b'a'..=b'p').enumerate() {
+            freqs[usize::from(symbol)] = 1000 >> i;
+        }
+        freqs[END_OF_BLOCK] = 1;
+        let mut literals = [0u8; LITERAL_LENGTH_SYMBOLS];
+        limited_lengths(&freqs, 15, &mut literals);
+        let mut distances = [0u8; DISTANCE_SYMBOLS];
+        distances[..2].fill(1);
+        let afresh = DynamicHeader::new(&literals, &distances);
+        // The compressor keeps one header and builds each block's into it.
+        let mut reused = DynamicHeader::new(&FIXED_LITERAL_LENGTHS, &FIXED_DISTANCE_LENGTHS);
+        reused.build(&mut LengthWork::default(), &literals, &distances);
+        assert_eq!(reused.bits(), afresh.bits());
+        assert_eq!(sent(&reused), sent(&afresh));
+        // HLIT 257 + 0: symbol 256 is the last literal/length code used.
+        assert_eq!(sent(&afresh)[0] & 0b11111, 0);
+    }
 
     #[test]
     fn a_header_cut_into_single_bytes_is_read_whole() {
