@@ -369,7 +369,8 @@ mod tests {
 
     #[test]
     fn a_header_rebuilt_in_place_is_the_header_built_afresh() {
-        // A block's code: few literals, most frequent first; a single distance.
+        // A block's code: 16 literals, each half as frequent as the one before, and
+        // two distance codes.
         let mut freqs = [0u32; LITERAL_LENGTH_SYMBOLS];
         for (i, symbol) in (b'a'..=b'p').enumerate() {
             freqs[usize::from(symbol)] = 1000 >> i;
