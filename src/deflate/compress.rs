@@ -296,7 +296,8 @@ impl Compressor {
         self.pending = end;
     }
 
-    /// Turns `buf[start..end]` into the block's tokens, counting their symbols.
+    /// Turns `buf[start..end]` into the block's tokens, counting their symbols. Out
+    /// of line, as the steps of [`Compressor::compress_pending`].
     #[inline(never)]
     fn find_matches(&mut self, start: usize, end: usize) {
         self.tokens.clear();
@@ -377,7 +378,9 @@ impl Compressor {
     }
 
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
-    /// fixed, a dynamic and a stored block.
+    /// fixed, a dynamic and a stored block. Out of line, as the steps of
+    /// [`Compressor::compress_pending`], and so are the pieces it calls one after the
+    /// other ([`Tables::build_dynamic`], [`data_bits`], [`write_tokens`]).
     #[inline(never)]
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
         self.tables.build_dynamic(&mut self.work);

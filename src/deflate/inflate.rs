@@ -357,6 +357,11 @@ impl Inflater {
 
     /// A stored block's bytes: first those the bit reader already holds, then
     /// straight from the input, as many at once as input and output allow.
+    ///
+    /// Each step of a block (this one, [`Inflater::dynamic_header`],
+    /// [`Inflater::data`]) is out of line: only one step's frame is ever below
+    /// [`Inflater::inflate`]'s, instead of all of them in one large frame, on the
+    /// stack of a connection's thread, which keeps every page it touches.
     #[inline(never)]
     fn stored(&mut self, run: &mut Run<'_>, mut left: u16) -> Step {
         while left > 0 && self.bits.available() >= 8 {
@@ -391,7 +396,8 @@ impl Inflater {
         Ok(None)
     }
 
-    /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]).
+    /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]). Out
+    /// of line, as [`Inflater::stored`].
     #[inline(never)]
     fn dynamic_header(&mut self, run: &mut Run<'_>) -> Step {
         let Codes {
@@ -416,7 +422,8 @@ impl Inflater {
 
     /// Huffman-coded data (§3.2.5): literals, and matches of a length and a
     /// distance, until the end-of-block code. Each symbol with its extra bits, and a
-    /// whole match, is taken only once all its bits are at hand.
+    /// whole match, is taken only once all its bits are at hand. Out of line, as
+    /// [`Inflater::stored`].
     #[inline(never)]
     fn data(&mut self, run: &mut Run<'_>, fixed: bool) -> Step {
         loop {
@@ -478,7 +485,8 @@ impl Inflater {
         }
     }
 
-    /// The rest of a match that the output could not hold, once there is room.
+    /// The rest of a match that the output could not hold, once there is room. Out
+    /// of line, as [`Inflater::stored`].
     #[inline(never)]
     fn resume_copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
         self.copy(run, length, distance, fixed)
