@@ -58,17 +58,35 @@ pub const DISTANCE_EXTRA: [u8; 30] = [
     13,
 ];
 
-/// The code lengths of the fixed literal/length code (§3.2.6), all 288 symbols.
-pub fn fixed_literal_lengths() -> [u8; 288] {
+/// The code lengths of the fixed literal/length code (§3.2.6), all 288 symbols:
+/// 8 bits for 0..=143, 9 for 144..=255, 7 for 256..=279, 8 for 280..=287. A constant,
+/// so that building the fixed code reads it in place instead of making a copy on
+/// the stack.
+pub const FIXED_LITERAL_LENGTHS: [u8; 288] = {
     let mut lengths = [8u8; 288];
-    lengths[144..256].fill(9);
-    lengths[256..280].fill(7);
+    let mut symbol = 144;
+    while symbol < 256 {
+        lengths[symbol] = 9;
+        symbol += 1;
+    }
+    while symbol < 280 {
+        lengths[symbol] = 7;
+        symbol += 1;
+    }
     lengths
-}
+};
 
 /// The code lengths of the fixed distance code: 32 symbols of 5 bits.
+pub const FIXED_DISTANCE_LENGTHS: [u8; 32] = [5; 32];
+
+/// [`FIXED_LITERAL_LENGTHS`], as an array of one's own.
+pub fn fixed_literal_lengths() -> [u8; 288] {
+    FIXED_LITERAL_LENGTHS
+}
+
+/// [`FIXED_DISTANCE_LENGTHS`], as an array of one's own.
 pub fn fixed_distance_lengths() -> [u8; 32] {
-    [5; 32]
+    FIXED_DISTANCE_LENGTHS
 }
 
 /// The length code (0..=28, that is symbol 257 + code) for a match length 3..=258.

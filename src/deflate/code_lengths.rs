@@ -45,19 +45,23 @@ pub struct CodeLengthReader {
 
 impl Default for CodeLengthReader {
     fn default() -> CodeLengthReader {
-        CodeLengthReader {
-            stage: Stage::Counts,
-            literal_count: 0,
-            distance_count: 0,
-            code_length_count: 0,
-            code_length_lengths: [0; CODE_LENGTH_SYMBOLS],
-            code_lengths: Decoder::default(),
-            lengths: [0; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
-        }
+        CodeLengthReader::EMPTY
     }
 }
 
 impl CodeLengthReader {
+    /// Before any header (all zeros, so that a `Box` holding one can be allocated
+    /// zeroed).
+    pub const EMPTY: CodeLengthReader = CodeLengthReader {
+        stage: Stage::Counts,
+        literal_count: 0,
+        distance_count: 0,
+        code_length_count: 0,
+        code_length_lengths: [0; CODE_LENGTH_SYMBOLS],
+        code_lengths: Decoder::EMPTY,
+        lengths: [0; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+    };
+
     /// Starts on a new block's header.
     pub fn start(&mut self) {
         self.stage = Stage::Counts;
@@ -139,6 +143,10 @@ impl CodeLengthReader {
     }
 
     /// The run-length coded lengths, each symbol taken with its extra bits at once.
+    /// Out of line: its frame would otherwise sit above every code [`read`] builds.
+    ///
+    /// [`read`]: CodeLengthReader::read
+    #[inline(never)]
     fn read_lengths(
         &mut self,
         bits: &mut BitReader,
@@ -192,14 +200,23 @@ pub fn code_error(e: CodeError) -> InflateError {
 
 /// The header of a dynamic block as the compressor sends it: the code lengths of its
 /// two codes, run-length coded, and the code length code built for them.
+///
+/// About 1 KiB: the compressor keeps one on the heap and fills it in place for
+/// each block ([`DynamicHeader::build`]), as a connection's thread keeps every page
+/// of stack it has touched.
 #[derive(Debug, Clone)]
 pub struct DynamicHeader {
     literal_count: usize,
     distance_count: usize,
     code_length_count: usize,
+    /// The code lengths sent: literal/length then distance, one sequence, as a run
+    /// may go on from one code into the other (§3.2.7).
+    all: [u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
     /// Code length symbols 0..=18 with their extra bits' value.
     runs: [(u8, u8); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
     run_count: usize,
+    /// How often each code length symbol occurs in `runs`.
+    freqs: [u32; CODE_LENGTH_SYMBOLS],
     lengths: [u8; CODE_LENGTH_SYMBOLS],
     codes: [u16; CODE_LENGTH_SYMBOLS],
 }
@@ -215,21 +232,39 @@ fn repeat_extra(symbol: u8) -> u32 {
 }
 
 impl DynamicHeader {
+    /// Room for a header, all zeros (so that a `Box` of a struct holding one can be
+    /// allocated zeroed): not a header until [`DynamicHeader::build`] makes it one.
+    pub const EMPTY: DynamicHeader = DynamicHeader {
+        literal_count: 0,
+        distance_count: 0,
+        code_length_count: 0,
+        all: [0; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+        runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
+        run_count: 0,
+        freqs: [0; CODE_LENGTH_SYMBOLS],
+        lengths: [0; CODE_LENGTH_SYMBOLS],
+        codes: [0; CODE_LENGTH_SYMBOLS],
+    };
+
     /// The header for these literal/length (at least 257) and distance code lengths.
     pub fn new(literal_lengths: &[u8], distance_lengths: &[u8]) -> DynamicHeader {
-        DynamicHeader::new_in(
+        let mut header = DynamicHeader::EMPTY;
+        header.build(
             &mut LengthWork::default(),
             literal_lengths,
             distance_lengths,
-        )
+        );
+        header
     }
 
-    /// [`DynamicHeader::new`] with the code length code's working arrays in `work`.
-    pub fn new_in(
+    /// Makes this the header for these code lengths, with the code length code's
+    /// working arrays in `work`.
+    pub fn build(
+        &mut self,
         work: &mut LengthWork,
         literal_lengths: &[u8],
         distance_lengths: &[u8],
-    ) -> DynamicHeader {
+    ) {
         let count = |lengths: &[u8], min: usize| {
             lengths
                 .iter()
@@ -238,60 +273,53 @@ impl DynamicHeader {
         };
         let literal_count = count(&literal_lengths[..LITERAL_LENGTH_SYMBOLS], 257);
         let distance_count = count(&distance_lengths[..DISTANCE_SYMBOLS], 1);
-        let mut all = [0u8; LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS];
-        all[..literal_count].copy_from_slice(&literal_lengths[..literal_count]);
-        all[literal_count..literal_count + distance_count]
-            .copy_from_slice(&distance_lengths[..distance_count]);
-        let all = &all[..literal_count + distance_count];
-
-        let mut header = DynamicHeader {
-            literal_count,
-            distance_count,
-            code_length_count: 4,
-            runs: [(0, 0); LITERAL_LENGTH_SYMBOLS + DISTANCE_SYMBOLS],
-            run_count: 0,
-            lengths: [0; CODE_LENGTH_SYMBOLS],
-            codes: [0; CODE_LENGTH_SYMBOLS],
-        };
+        self.literal_count = literal_count;
+        self.distance_count = distance_count;
+        self.run_count = 0;
+        let total = literal_count + distance_count;
+        self.all[..literal_count].copy_from_slice(&literal_lengths[..literal_count]);
+        self.all[literal_count..total].copy_from_slice(&distance_lengths[..distance_count]);
         let mut i = 0;
-        while i < all.len() {
-            let value = all[i];
-            let mut run = all[i..].iter().take_while(|&&l| l == value).count();
+        while i < total {
+            let value = self.all[i];
+            let mut run = self.all[i..total]
+                .iter()
+                .take_while(|&&l| l == value)
+                .count();
             i += run;
             if value == 0 {
                 while run >= 11 {
                     let n = run.min(138);
-                    header.push(18, n - 11);
+                    self.push(18, n - 11);
                     run -= n;
                 }
                 if run >= 3 {
-                    header.push(17, run - 3);
+                    self.push(17, run - 3);
                     run = 0;
                 }
             } else {
-                header.push(value, 0);
+                self.push(value, 0);
                 run -= 1;
                 while run >= 3 {
                     let n = run.min(6);
-                    header.push(16, n - 3);
+                    self.push(16, n - 3);
                     run -= n;
                 }
             }
             for _ in 0..run {
-                header.push(value, 0);
+                self.push(value, 0);
             }
         }
-        let mut freqs = [0u32; CODE_LENGTH_SYMBOLS];
-        for &(symbol, _) in &header.runs[..header.run_count] {
-            freqs[usize::from(symbol)] += 1;
+        self.freqs = [0; CODE_LENGTH_SYMBOLS];
+        for &(symbol, _) in &self.runs[..self.run_count] {
+            self.freqs[usize::from(symbol)] += 1;
         }
-        limited_lengths_in(work, &freqs, MAX_CODE_LENGTH_BITS, &mut header.lengths);
-        canonical_codes(&header.lengths, &mut header.codes);
-        header.code_length_count = CODE_LENGTH_ORDER
+        limited_lengths_in(work, &self.freqs, MAX_CODE_LENGTH_BITS, &mut self.lengths);
+        canonical_codes(&self.lengths, &mut self.codes);
+        self.code_length_count = CODE_LENGTH_ORDER
             .iter()
-            .rposition(|&s| header.lengths[s] != 0)
+            .rposition(|&s| self.lengths[s] != 0)
             .map_or(4, |i| (i + 1).max(4));
-        header
     }
 
     fn push(&mut self, symbol: u8, extra: usize) {
@@ -327,7 +355,40 @@ impl DynamicHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deflate::alphabet::{FIXED_DISTANCE_LENGTHS, FIXED_LITERAL_LENGTHS};
+    use crate::deflate::huffman::limited_lengths;
     use crate::deflate::Compressor;
+
+    /// The header's bits as sent.
+    fn sent(header: &DynamicHeader) -> Vec<u8> {
+        let (mut bits, mut out) = (BitWriter::default(), Vec::new());
+        header.write(&mut bits, &mut out);
+        bits.align_to_byte(&mut out);
+        out
+    }
+
+    #[test]
+    fn a_header_rebuilt_in_place_is_the_header_built_afresh() {
+        // A block's code: 16 literals, each half as frequent as the one before, and
+        // two distance codes.
+        let mut freqs = [0u32; LITERAL_LENGTH_SYMBOLS];
+        for (i, symbol) in (b'a'..=b'p').enumerate() {
+            freqs[usize::from(symbol)] = 1000 >> i;
+        }
+        freqs[END_OF_BLOCK] = 1;
+        let mut literals = [0u8; LITERAL_LENGTH_SYMBOLS];
+        limited_lengths(&freqs, 15, &mut literals);
+        let mut distances = [0u8; DISTANCE_SYMBOLS];
+        distances[..2].fill(1);
+        let afresh = DynamicHeader::new(&literals, &distances);
+        // The compressor keeps one header and builds each block's into it.
+        let mut reused = DynamicHeader::new(&FIXED_LITERAL_LENGTHS, &FIXED_DISTANCE_LENGTHS);
+        reused.build(&mut LengthWork::default(), &literals, &distances);
+        assert_eq!(reused.bits(), afresh.bits());
+        assert_eq!(sent(&reused), sent(&afresh));
+        // HLIT 257 + 0: symbol 256 is the last literal/length code used.
+        assert_eq!(sent(&afresh)[0] & 0b11111, 0);
+    }
 
     #[test]
     fn a_header_cut_into_single_bytes_is_read_whole() {

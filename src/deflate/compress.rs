@@ -20,8 +20,8 @@
 //! that and lend it to any compressor with the same window ([`Compressor::start_from`]).
 
 use super::alphabet::{
-    distance_code, fixed_distance_lengths, fixed_literal_lengths, length_code, DISTANCE_BASE,
-    DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+    distance_code, length_code, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK,
+    FIXED_DISTANCE_LENGTHS, FIXED_LITERAL_LENGTHS, LENGTH_BASE, LENGTH_EXTRA,
     LITERAL_LENGTH_SYMBOLS, MAX_MATCH, MIN_MATCH,
 };
 use super::bits::BitWriter;
@@ -76,20 +76,23 @@ pub struct Compressor {
     slid: usize,
     /// The current block as literals (`byte`) and matches (`length << 16 | distance`).
     tokens: Vec<u32>,
-    literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
-    distance_freqs: [u32; DISTANCE_SYMBOLS],
     bits: BitWriter,
+    /// The working arrays of building a code.
+    work: LengthWork,
     tables: Box<Tables>,
 }
 
-/// A block's codes and the work of building them, kept on the heap: built on the
-/// stack for every block, they would grow by about 9 KiB the stack of every thread
-/// that compresses, and a connection's thread keeps what its stack has touched.
+/// A block's symbol counts, its codes and its header: about 5 KiB, kept on the heap
+/// and filled in place. Every page of stack a connection's thread touches stays
+/// with it for as long as the connection lives: built on the stack, or returned by
+/// value, these would add pages to every thread that compresses.
 #[derive(Debug, Clone)]
 struct Tables {
+    literal_freqs: [u32; LITERAL_LENGTH_SYMBOLS],
+    distance_freqs: [u32; DISTANCE_SYMBOLS],
     fixed: Codes,
     dynamic: Codes,
-    work: LengthWork,
+    header: DynamicHeader,
 }
 
 /// A block's Huffman codes: lengths and bit-reversed codes.
@@ -101,17 +104,38 @@ struct Codes {
     distance_codes: [u16; 32],
 }
 
-impl Codes {
-    fn new(literal_lengths: [u8; 288], distance_lengths: [u8; 32]) -> Codes {
-        let mut codes = Codes {
-            literal_lengths,
-            literal_codes: [0; 288],
-            distance_lengths,
-            distance_codes: [0; 32],
-        };
-        codes.make_codes();
-        codes
+impl Tables {
+    /// Tables with the fixed codes made and nothing else, straight on the heap: all
+    /// zeros is how `Box::new` allocates them zeroed instead of building them on the
+    /// stack and copying them over.
+    fn new() -> Box<Tables> {
+        let mut tables = Box::new(Tables {
+            literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
+            distance_freqs: [0; DISTANCE_SYMBOLS],
+            fixed: Codes::EMPTY,
+            dynamic: Codes::EMPTY,
+            header: DynamicHeader::EMPTY,
+        });
+        let fixed = &mut tables.fixed;
+        fixed
+            .literal_lengths
+            .copy_from_slice(&FIXED_LITERAL_LENGTHS);
+        fixed
+            .distance_lengths
+            .copy_from_slice(&FIXED_DISTANCE_LENGTHS);
+        fixed.make_codes();
+        tables
     }
+}
+
+impl Codes {
+    /// No codes at all.
+    const EMPTY: Codes = Codes {
+        literal_lengths: [0; 288],
+        literal_codes: [0; 288],
+        distance_lengths: [0; 32],
+        distance_codes: [0; 32],
+    };
 
     /// The codes for the lengths held.
     fn make_codes(&mut self) {
@@ -157,14 +181,9 @@ impl Compressor {
             prev: vec![NIL; window],
             slid: 0,
             tokens: Vec::with_capacity(BLOCK),
-            literal_freqs: [0; LITERAL_LENGTH_SYMBOLS],
-            distance_freqs: [0; DISTANCE_SYMBOLS],
             bits: BitWriter::default(),
-            tables: Box::new(Tables {
-                fixed: Codes::new(fixed_literal_lengths(), fixed_distance_lengths()),
-                dynamic: Codes::new([0; 288], [0; 32]),
-                work: LengthWork::default(),
-            }),
+            work: LengthWork::default(),
+            tables: Tables::new(),
         }
     }
 
@@ -184,7 +203,7 @@ impl Compressor {
             + 2 * (self.head.capacity() + self.prev.capacity())
             + 4 * self.tokens.capacity()
             + std::mem::size_of::<Tables>()
-            + self.tables.work.memory()
+            + self.work.memory()
     }
 
     /// Takes the next piece of a message; complete blocks are appended to `out`.
@@ -264,35 +283,44 @@ impl Compressor {
         }
     }
 
-    /// LZ77 over the pending bytes, then one block for them.
+    /// LZ77 over the pending bytes, then one block for them: two steps, each out of
+    /// line. Nested or inlined into one function, their frames would add up on the
+    /// stack, and a connection's thread keeps every page of stack it has touched.
     fn compress_pending(&mut self, out: &mut Vec<u8>) {
         let (start, end) = (self.pending, self.buf.len());
         if start == end {
             return;
         }
+        self.find_matches(start, end);
+        self.write_block(start, end, out);
+        self.pending = end;
+    }
+
+    /// Turns `buf[start..end]` into the block's tokens, counting their symbols. Out
+    /// of line, as the steps of [`Compressor::compress_pending`].
+    #[inline(never)]
+    fn find_matches(&mut self, start: usize, end: usize) {
         self.tokens.clear();
-        self.literal_freqs = [0; LITERAL_LENGTH_SYMBOLS];
-        self.distance_freqs = [0; DISTANCE_SYMBOLS];
-        self.literal_freqs[END_OF_BLOCK] = 1;
+        self.tables.literal_freqs.fill(0);
+        self.tables.distance_freqs.fill(0);
+        self.tables.literal_freqs[END_OF_BLOCK] = 1;
         let mut p = start;
         while p < end {
             let (length, distance) = self.longest_match(p, end);
             if length >= MIN_MATCH {
                 self.tokens.push((length << 16 | distance) as u32);
-                self.literal_freqs[257 + length_code(length)] += 1;
-                self.distance_freqs[distance_code(distance)] += 1;
+                self.tables.literal_freqs[257 + length_code(length)] += 1;
+                self.tables.distance_freqs[distance_code(distance)] += 1;
                 for q in p + 1..p + length {
                     self.insert(q, end);
                 }
                 p += length;
             } else {
                 self.tokens.push(u32::from(self.buf[p]));
-                self.literal_freqs[usize::from(self.buf[p])] += 1;
+                self.tables.literal_freqs[usize::from(self.buf[p])] += 1;
                 p += 1;
             }
         }
-        self.write_block(start, end, out);
-        self.pending = end;
     }
 
     /// Files position `p` under the hash of its next three bytes; returns the
@@ -350,30 +378,19 @@ impl Compressor {
     }
 
     /// Sends `buf[start..end]`, already turned into tokens, as the shortest of a
-    /// fixed, a dynamic and a stored block.
+    /// fixed, a dynamic and a stored block. Out of line, as the steps of
+    /// [`Compressor::compress_pending`], and so are the pieces it calls one after the
+    /// other ([`Tables::build_dynamic`], [`data_bits`], [`write_tokens`]).
+    #[inline(never)]
     fn write_block(&mut self, start: usize, end: usize, out: &mut Vec<u8>) {
+        self.tables.build_dynamic(&mut self.work);
         let Tables {
+            literal_freqs,
+            distance_freqs,
             fixed,
             dynamic,
-            work,
-        } = &mut *self.tables;
-        let (literal_freqs, distance_freqs) = (&self.literal_freqs, &self.distance_freqs);
-        limited_lengths_in(
-            work,
-            literal_freqs,
-            MAX_CODE_BITS,
-            &mut dynamic.literal_lengths,
-        );
-        limited_lengths_in(
-            work,
-            distance_freqs,
-            MAX_CODE_BITS,
-            &mut dynamic.distance_lengths,
-        );
-        dynamic.make_codes();
-        let header =
-            DynamicHeader::new_in(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
-
+            header,
+        } = &*self.tables;
         let fixed_bits = 3 + data_bits(literal_freqs, distance_freqs, fixed);
         let dynamic_bits = 3 + header.bits() + data_bits(literal_freqs, distance_freqs, dynamic);
         let padding = (8 - (self.bits.pending() + 3) % 8) % 8;
@@ -397,8 +414,38 @@ impl Compressor {
     }
 }
 
+impl Tables {
+    /// The dynamic block's code for the symbols counted, and its header. Out of
+    /// line, as the steps of [`Compressor::compress_pending`].
+    #[inline(never)]
+    fn build_dynamic(&mut self, work: &mut LengthWork) {
+        let Tables {
+            literal_freqs,
+            distance_freqs,
+            dynamic,
+            header,
+            ..
+        } = self;
+        limited_lengths_in(
+            work,
+            literal_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.literal_lengths,
+        );
+        limited_lengths_in(
+            work,
+            distance_freqs,
+            MAX_CODE_BITS,
+            &mut dynamic.distance_lengths,
+        );
+        dynamic.make_codes();
+        header.build(work, &dynamic.literal_lengths, &dynamic.distance_lengths);
+    }
+}
+
 /// The size in bits of a block's tokens and end-of-block code with `codes`, from the
 /// symbols' frequencies.
+#[inline(never)]
 fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u64 {
     let mut bits = 0;
     for (symbol, &freq) in literal_freqs.iter().enumerate() {
@@ -413,6 +460,7 @@ fn data_bits(literal_freqs: &[u32], distance_freqs: &[u32], codes: &Codes) -> u6
 }
 
 /// Sends a block's tokens and its end-of-block code with `codes`.
+#[inline(never)]
 fn write_tokens(tokens: &[u32], codes: &Codes, bits: &mut BitWriter, out: &mut Vec<u8>) {
     for &token in tokens {
         let (length, distance) = ((token >> 16) as usize, (token & 0xFFFF) as usize);

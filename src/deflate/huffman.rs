@@ -71,16 +71,19 @@ pub struct Decoder {
 
 impl Default for Decoder {
     fn default() -> Decoder {
-        Decoder {
-            counts: [0; 16],
-            longest: 0,
-            symbols: [0; 288],
-            table: [0; 1 << TABLE_BITS],
-        }
+        Decoder::EMPTY
     }
 }
 
 impl Decoder {
+    /// No code yet, all zeros (so that a `Box` of decoders can be allocated zeroed).
+    pub const EMPTY: Decoder = Decoder {
+        counts: [0; 16],
+        longest: 0,
+        symbols: [0; 288],
+        table: [0; 1 << TABLE_BITS],
+    };
+
     /// Builds the code described by `lengths` (one per symbol, 0 = unused).
     pub fn build(&mut self, lengths: &[u8], kind: CodeKind) -> Result<(), CodeError> {
         debug_assert!(lengths.len() <= 288);
@@ -117,26 +120,30 @@ impl Decoder {
                 offsets[usize::from(len)] += 1;
             }
         }
-        self.fill_table(lengths);
+        self.fill_table();
         Ok(())
     }
 
-    fn fill_table(&mut self, lengths: &[u8]) {
-        self.table = [0; 1 << TABLE_BITS];
-        let mut codes = [0u16; 288];
-        canonical_codes(lengths, &mut codes);
-        for (symbol, &len) in lengths.iter().enumerate() {
-            let len = u32::from(len);
-            if len == 0 || len > TABLE_BITS {
-                continue;
+    /// The lookup table, from the symbols in code order: the codes of one length are
+    /// consecutive, and the first code of the next length is one past the last code
+    /// of this one, shifted left by a bit (§3.2.2). No array of codes is needed.
+    fn fill_table(&mut self) {
+        self.table.fill(0);
+        let (mut code, mut index) = (0u16, 0);
+        for len in 1..=self.longest.min(TABLE_BITS) {
+            let count = usize::from(self.counts[len as usize]);
+            for &symbol in &self.symbols[index..index + count] {
+                // Every pattern that starts with this code, whatever bits follow it.
+                let entry = symbol << 4 | len as u16;
+                let mut pattern = usize::from(sent_order(code, len));
+                while pattern < self.table.len() {
+                    self.table[pattern] = entry;
+                    pattern += 1 << len;
+                }
+                code += 1;
             }
-            // Every pattern that starts with this code, whatever bits follow it.
-            let entry = (symbol as u16) << 4 | len as u16;
-            let mut pattern = usize::from(codes[symbol]);
-            while pattern < self.table.len() {
-                self.table[pattern] = entry;
-                pattern += 1 << len;
-            }
+            index += count;
+            code <<= 1;
         }
     }
 
@@ -196,9 +203,15 @@ pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
         if len != 0 {
             let code = next[usize::from(len)];
             next[usize::from(len)] += 1;
-            codes[symbol] = code.reverse_bits() >> (16 - u32::from(len));
+            codes[symbol] = sent_order(code, u32::from(len));
         }
     }
+}
+
+/// A code of `len` bits, bit-reversed: Huffman codes are packed most significant
+/// bit first (§3.1.1), everything else least significant first.
+fn sent_order(code: u16, len: u32) -> u16 {
+    code.reverse_bits() >> (16 - len)
 }
 
 /// Code lengths for symbols of the given frequencies, none longer than `max_len`:

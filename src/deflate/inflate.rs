@@ -15,8 +15,8 @@
 //! lend it to any inflater for one message ([`Inflater::swap_window`]).
 
 use super::alphabet::{
-    fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
-    END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA,
+    DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, FIXED_DISTANCE_LENGTHS,
+    FIXED_LITERAL_LENGTHS, LENGTH_BASE, LENGTH_EXTRA,
 };
 use super::bits::{low_mask, BitReader};
 use super::code_lengths::CodeLengthReader;
@@ -91,11 +91,38 @@ pub struct Inflater {
     /// Bytes produced since the history was last forgotten.
     produced: u64,
     context_takeover: bool,
+    codes: Box<Codes>,
+}
+
+/// The codes a block is decoded with and the reader of a dynamic block's header:
+/// about 9 KiB, allocated zeroed and built in place. Every page of stack a
+/// connection's thread touches stays with it for as long as the connection lives:
+/// built on the stack and moved into place, these would add pages to every thread
+/// that inflates.
+#[derive(Debug, Clone)]
+struct Codes {
     header_reader: CodeLengthReader,
     literals: Decoder,
     distances: Decoder,
     fixed_literals: Decoder,
     fixed_distances: Decoder,
+}
+
+impl Codes {
+    fn new() -> Box<Codes> {
+        let mut codes = Box::new(Codes {
+            header_reader: CodeLengthReader::EMPTY,
+            literals: Decoder::EMPTY,
+            distances: Decoder::EMPTY,
+            fixed_literals: Decoder::EMPTY,
+            fixed_distances: Decoder::EMPTY,
+        });
+        // Both fixed codes are complete, so building them cannot fail.
+        let fixed = (&mut codes.fixed_literals, &mut codes.fixed_distances);
+        let _ = fixed.0.build(&FIXED_LITERAL_LENGTHS, CodeKind::Literals);
+        let _ = fixed.1.build(&FIXED_DISTANCE_LENGTHS, CodeKind::Distances);
+        codes
+    }
 }
 
 impl Inflater {
@@ -110,11 +137,6 @@ impl Inflater {
             (8..=15).contains(&window_bits),
             "window bits must be 8..=15"
         );
-        let mut fixed_literals = Decoder::default();
-        let mut fixed_distances = Decoder::default();
-        // Both fixed codes are complete, so building them cannot fail.
-        let _ = fixed_literals.build(&fixed_literal_lengths(), CodeKind::Literals);
-        let _ = fixed_distances.build(&fixed_distance_lengths(), CodeKind::Distances);
         Inflater {
             state: State::Header,
             last_block: false,
@@ -122,11 +144,7 @@ impl Inflater {
             window: vec![0; 1 << window_bits],
             produced: 0,
             context_takeover,
-            header_reader: CodeLengthReader::default(),
-            literals: Decoder::default(),
-            distances: Decoder::default(),
-            fixed_literals,
-            fixed_distances,
+            codes: Codes::new(),
         }
     }
 
@@ -155,7 +173,7 @@ impl Inflater {
                 State::Stored(left) => self.stored(&mut run, left),
                 State::DynamicHeader => self.dynamic_header(&mut run),
                 State::Data(fixed) => self.data(&mut run, fixed),
-                State::Copy(len, dist, fixed) => self.copy(&mut run, len, dist, fixed),
+                State::Copy(len, dist, fixed) => self.resume_copy(&mut run, len, dist, fixed),
             };
             match step {
                 Ok(Some(status)) => break status,
@@ -258,10 +276,10 @@ impl Inflater {
         self.finish_message()
     }
 
-    /// Bytes this inflater holds: its tables (inline) and its history ring. What a
+    /// Bytes this inflater holds: its codes and its history ring. What a
     /// connection's memory budget is charged for it.
     pub fn memory(&self) -> usize {
-        std::mem::size_of::<Inflater>() + self.window.capacity()
+        std::mem::size_of::<Inflater>() + std::mem::size_of::<Codes>() + self.window.capacity()
     }
 
     /// Exchanges this inflater's history with `window`, between messages: a
@@ -315,7 +333,7 @@ impl Inflater {
             }
             0b01 => State::Data(true),
             0b10 => {
-                self.header_reader.start();
+                self.codes.header_reader.start();
                 State::DynamicHeader
             }
             _ => return Err(InflateError::InvalidBlockType),
@@ -339,6 +357,12 @@ impl Inflater {
 
     /// A stored block's bytes: first those the bit reader already holds, then
     /// straight from the input, as many at once as input and output allow.
+    ///
+    /// Each step of a block (this one, [`Inflater::dynamic_header`],
+    /// [`Inflater::data`]) is out of line: only one step's frame is ever below
+    /// [`Inflater::inflate`]'s, instead of all of them in one large frame, on the
+    /// stack of a connection's thread, which keeps every page it touches.
+    #[inline(never)]
     fn stored(&mut self, run: &mut Run<'_>, mut left: u16) -> Step {
         while left > 0 && self.bits.available() >= 8 {
             if run.produced == run.out.len() {
@@ -372,11 +396,18 @@ impl Inflater {
         Ok(None)
     }
 
-    /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]).
+    /// A dynamic block's code lengths, then its codes ([`CodeLengthReader`]). Out
+    /// of line, as [`Inflater::stored`].
+    #[inline(never)]
     fn dynamic_header(&mut self, run: &mut Run<'_>) -> Step {
-        let (literals, distances) = (&mut self.literals, &mut self.distances);
+        let Codes {
+            header_reader,
+            literals,
+            distances,
+            ..
+        } = &mut *self.codes;
         let input = run.input;
-        if !self.header_reader.read(
+        if !header_reader.read(
             &mut self.bits,
             input,
             &mut run.consumed,
@@ -391,15 +422,17 @@ impl Inflater {
 
     /// Huffman-coded data (§3.2.5): literals, and matches of a length and a
     /// distance, until the end-of-block code. Each symbol with its extra bits, and a
-    /// whole match, is taken only once all its bits are at hand.
+    /// whole match, is taken only once all its bits are at hand. Out of line, as
+    /// [`Inflater::stored`].
+    #[inline(never)]
     fn data(&mut self, run: &mut Run<'_>, fixed: bool) -> Step {
         loop {
             self.want(run, BitReader::MAX_ELEMENT_BITS);
             let (bits, available) = (self.bits.peek(), self.bits.available());
             let (literals, distances) = if fixed {
-                (&self.fixed_literals, &self.fixed_distances)
+                (&self.codes.fixed_literals, &self.codes.fixed_distances)
             } else {
-                (&self.literals, &self.distances)
+                (&self.codes.literals, &self.codes.distances)
             };
             let (symbol, mut used) = match literals.decode(bits, available) {
                 Decoded::Symbol(symbol, len) => (usize::from(symbol), len),
@@ -452,10 +485,21 @@ impl Inflater {
         }
     }
 
+    /// The rest of a match that the output could not hold, once there is room. Out
+    /// of line, as [`Inflater::stored`].
+    #[inline(never)]
+    fn resume_copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
+        self.copy(run, length, distance, fixed)
+    }
+
     /// Copies `length` bytes from `distance` back, as far as the output has room.
     /// A match may overlap the bytes it is producing (a distance shorter than the
     /// length repeats them): that is copied byte by byte, in order; one that does
     /// not overlap and does not wrap around the history ring, as one slice.
+    ///
+    /// Inlined into [`Inflater::data`], its one caller in a block: a frame of its own
+    /// would sit below data's on the stack, which a connection's thread keeps.
+    #[inline(always)]
     fn copy(&mut self, run: &mut Run<'_>, length: u16, distance: u16, fixed: bool) -> Step {
         let len = self.window.len();
         let mask = len - 1;

@@ -105,7 +105,10 @@ impl MessageReader {
     }
 
     /// Inflates the compressed bytes held into the message buffer; true if it stopped
-    /// because the piece (`cut`) is full.
+    /// because the piece (`cut`) is full. Inlined into its one caller: two frames
+    /// would each hold what the inflater's calls then stack below them, on a
+    /// connection's thread that keeps every page of stack it touches.
+    #[inline(always)]
     fn inflate_pending(&mut self, cut: Option<usize>) -> Result<bool> {
         let Some(deflate) = self.deflate.as_deref_mut() else {
             return Ok(false);

@@ -49,10 +49,12 @@ impl WriteScratch {
     }
 }
 
+/// Boxed, as a connection holds what it borrows: a box moves in and out of the stock
+/// without copying or allocating.
+#[allow(clippy::vec_box)]
 static READERS: Mutex<Vec<Box<ReadScratch>>> = Mutex::new(Vec::new());
 static MESSAGES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-/// Boxed, as a connection holds what it borrows: a box moves in and out of the stock
-/// without copying the compressor's tables or allocating.
+/// Boxed, as [`READERS`].
 #[allow(clippy::vec_box)]
 static WRITERS: Mutex<Vec<Box<WriteScratch>>> = Mutex::new(Vec::new());
 
@@ -76,8 +78,10 @@ pub(crate) fn take_reader() -> Box<ReadScratch> {
     idle.unwrap_or_else(new_reader)
 }
 
-/// A new inflater, out of line: it is built on the stack, and every page of stack a
-/// connection's thread touches stays in its memory for as long as the thread lives.
+/// A new inflater, out of line: every page of stack a connection's thread touches
+/// stays in its memory for as long as the thread lives, so the first message's
+/// building (the inflater's tables go straight to the heap, [`Inflater::new`]) is
+/// kept out of the frame of every later message.
 #[cold]
 #[inline(never)]
 fn new_reader() -> Box<ReadScratch> {
