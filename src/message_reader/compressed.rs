@@ -15,7 +15,7 @@ use crate::deflate::{Status, MESSAGE_TAIL};
 use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, Opcode};
 use crate::input::eof_mid_frame;
-use crate::permessage_deflate::{scratch, INPUT_CHUNK};
+use crate::permessage_deflate::{scratch, Inbound, INPUT_CHUNK};
 use std::io::Read;
 
 impl MessageReader {
@@ -30,15 +30,17 @@ impl MessageReader {
         piece_size: usize,
     ) -> Result<bool> {
         let cut = (self.message == Some(Opcode::Binary)).then_some(piece_size);
-        if let Some(deflate) = self.deflate.as_deref_mut() {
-            deflate.inflater(self.share.as_ref())?;
+        if let Some(deflate) = self.deflate.as_mut() {
+            deflate.start().inflater(self.share.as_ref())?;
         }
         loop {
             if self.inflate_pending(cut)? {
                 return Ok(true);
             }
-            let (Some(frame), Some(deflate)) = (self.frame.as_mut(), self.deflate.as_deref_mut())
-            else {
+            let (Some(frame), Some(deflate)) = (
+                self.frame.as_mut(),
+                self.deflate.as_mut().and_then(Inbound::record),
+            ) else {
                 return Ok(false);
             };
             if frame.remaining == 0 {
@@ -57,7 +59,9 @@ impl MessageReader {
                 inflater
                     .finish_message()
                     .map_err(|_| Violation::InvalidCompressedData)?;
-                deflate.end();
+                if let Some(inbound) = self.deflate.as_mut() {
+                    inbound.end();
+                }
                 return Ok(false);
             }
             let want = usize::try_from(frame.remaining)
@@ -110,7 +114,7 @@ impl MessageReader {
     /// connection's thread that keeps every page of stack it touches.
     #[inline(always)]
     fn inflate_pending(&mut self, cut: Option<usize>) -> Result<bool> {
-        let Some(deflate) = self.deflate.as_deref_mut() else {
+        let Some(deflate) = self.deflate.as_mut().and_then(Inbound::record) else {
             return Ok(false);
         };
         while deflate.pending() {

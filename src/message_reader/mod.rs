@@ -10,7 +10,7 @@ use crate::error::{Error, Result, Violation};
 use crate::frame::{apply_mask, decode_header, Header, Opcode};
 use crate::input::{eof_mid_frame, eof_without_close, InputBuffer};
 use crate::message::{CloseCode, MessageRef};
-use crate::permessage_deflate::{Decompression, Direction};
+use crate::permessage_deflate::{Direction, Inbound};
 use crate::utf8::Utf8Progress;
 use std::io::Read;
 
@@ -118,7 +118,7 @@ pub struct MessageReader {
     /// connection has a memory budget ([`crate::budget`]).
     share: Option<Share>,
     /// permessage-deflate, when negotiated ([`crate::permessage_deflate`]).
-    deflate: Option<Box<Decompression>>,
+    deflate: Option<Inbound>,
     /// The message in progress came with RSV1: its payload is DEFLATE data.
     compressed: bool,
 }
@@ -149,7 +149,7 @@ impl MessageReader {
     /// handshake. Without this, RSV1 fails the connection with 1002.
     pub fn set_deflate(&mut self, params: &crate::deflate::Parameters) {
         let direction = Direction::incoming(params, self.role);
-        self.deflate = Some(Box::new(Decompression::new(direction)));
+        self.deflate = Some(Inbound::new(direction));
     }
 
     /// Draws the message buffer's growth beyond `share.allowance` from a memory

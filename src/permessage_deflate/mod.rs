@@ -3,15 +3,17 @@
 //! created on the first compressed message and charged to the memory budget.
 //!
 //! [`crate::deflate`] knows bytes only; this module knows a connection. Once the
-//! handshake has agreed on [`Parameters`], the reader gets a [`Decompression`] and the
-//! writer a [`Compression`] ([`WebSocket::set_deflate`](crate::WebSocket::set_deflate)).
-//! Neither allocates anything before a message needs it, so a connection that
-//! negotiated compression and never uses it costs a few bytes.
+//! handshake has agreed on [`Parameters`], the reader gets an [`Inbound`] and the
+//! writer an [`Outbound`] ([`WebSocket::set_deflate`](crate::WebSocket::set_deflate)):
+//! what was agreed, and the record of the direction's state ([`Decompression`],
+//! [`Compression`]) where one is kept ([`kept`]). Nothing else is allocated before a
+//! message needs it, so a connection that negotiated compression and never uses it
+//! costs a few bytes.
 //!
 //! **Memory.** Between messages a connection keeps only what the protocol needs:
 //!
 //! - without context takeover, nothing: each message is read and sent with working
-//!   memory lent by [`scratch`] for that message;
+//!   memory, and the direction's record, lent by [`scratch`] for that message;
 //! - with context takeover, the history: the inflater's last `2^window_bits` bytes
 //!   ([`Window`]), and on the sending side the last `2^window_bits` bytes sent, from
 //!   which a lent compressor rebuilds its hash chains at the start of each message;
@@ -29,7 +31,10 @@
 //! - the sending side is not waited for: the message goes out uncompressed (RSV1 = 0),
 //!   which RFC 7692 §6 always allows, and the next message tries again.
 
+pub mod kept;
 pub mod scratch;
+
+pub use kept::{Inbound, Outbound};
 
 use crate::budget::{Account, Refusal, Share};
 use crate::deflate::extension::SMALL_WINDOW_BITS;
@@ -233,8 +238,6 @@ pub struct Compression {
     lent: Option<(Box<WriteScratch>, Drawn)>,
     /// The compressed payload of the message being sent.
     pub(crate) out: Vec<u8>,
-    /// Whether text and binary messages are compressed at all.
-    pub(crate) enabled: bool,
 }
 
 /// The compressed-message buffer keeps at most this much capacity between messages
@@ -254,7 +257,6 @@ impl Compression {
             history: None,
             lent: None,
             out: Vec::new(),
-            enabled: true,
         }
     }
 
@@ -264,19 +266,10 @@ impl Compression {
         self.direction.context_takeover && self.direction.window_bits > SMALL_WINDOW_BITS
     }
 
-    /// Compresses `payload` into `out`; false when it should go out plain instead:
-    /// compression turned off, a message shorter than [`MIN_COMPRESSED_SIZE`] (or
-    /// [`MIN_COMPRESSED_SIZE_WITH_CONTEXT`]), or no room in the budget. After true,
-    /// [`Compression::give_back`] must follow.
+    /// Compresses `payload` into `out`; false when it should go out plain instead
+    /// because the budget has no room. After true, [`Compression::give_back`] must
+    /// follow. Whether a message is worth compressing at all is [`Outbound`]'s call.
     pub(crate) fn compress(&mut self, payload: &[u8], share: Option<&Share>) -> bool {
-        let min = if self.direction.context_takeover {
-            MIN_COMPRESSED_SIZE_WITH_CONTEXT
-        } else {
-            MIN_COMPRESSED_SIZE
-        };
-        if !self.enabled || payload.len() < min {
-            return false;
-        }
         if self.keeps_compressor() {
             return self.compress_kept(payload, share);
         }
@@ -433,8 +426,6 @@ mod tests {
         let mut d = Decompression::new(WIDEST);
         let mut c = Compression::new(WIDEST);
         assert_eq!(budget.used(), 0);
-        assert!(!c.compress(b"short", Some(&share)));
-        assert_eq!(budget.used(), 0, "a short message needs no compressor");
         d.inflater(Some(&share)).unwrap();
         let reading = budget.used();
         assert!(
@@ -488,22 +479,6 @@ mod tests {
         assert_eq!(read_one(&mut d, &first, Some(&share)), text);
         assert_eq!(read_one(&mut d, &second, Some(&share)), text);
         assert_eq!((c.kept(), d.kept(), budget.used()), (0, 0, 0));
-    }
-
-    #[test]
-    fn short_messages_go_out_plain() {
-        let mut alone = Compression::new(STATELESS);
-        assert!(!alone.compress(&[b'a'; MIN_COMPRESSED_SIZE - 1], None));
-        assert!(alone.compress(&[b'a'; MIN_COMPRESSED_SIZE], None));
-        let out = std::mem::take(&mut alone.out);
-        alone.give_back(out);
-        let mut after = Compression::new(SMALL);
-        assert!(!after.compress(&[b'a'; MIN_COMPRESSED_SIZE_WITH_CONTEXT - 1], None));
-        assert!(after.compress(&[b'a'; MIN_COMPRESSED_SIZE_WITH_CONTEXT], None));
-        let out = std::mem::take(&mut after.out);
-        after.give_back(out);
-        after.enabled = false;
-        assert!(!after.compress(&[b'a'; 1000], None), "turned off");
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //! back at the end, so the memory in use follows the messages in flight, not the
 //! connections open. At most [`IDLE_KEPT`] pieces of each kind wait between uses;
 //! more are freed. The buffers inflated messages are delivered in are lent the same
-//! way, from the first inflated byte until the message has been handled.
+//! way, from the first inflated byte until the message has been handled, and so are
+//! the records of a direction's state to connections that keep none between
+//! messages ([`super::kept`]).
 
-use super::INPUT_CHUNK;
+use super::{Compression, Decompression, Direction, INPUT_CHUNK};
 use crate::deflate::{Compressor, Inflater};
 use std::sync::{Mutex, MutexGuard};
 
@@ -124,6 +126,48 @@ fn new_writer(window_bits: u8) -> Box<WriteScratch> {
 /// Gives a compressor and its output buffer back.
 pub(crate) fn give_writer(piece: Box<WriteScratch>) {
     give(&WRITERS, piece);
+}
+
+/// Records of a direction's state ([`super::kept`]), for connections that keep none
+/// between messages. Boxed as the connections hold them, so that one moves in and out
+/// of the stock without allocating.
+#[allow(clippy::vec_box)]
+static DECOMPRESSIONS: Mutex<Vec<Box<Decompression>>> = Mutex::new(Vec::new());
+#[allow(clippy::vec_box)]
+static COMPRESSIONS: Mutex<Vec<Box<Compression>>> = Mutex::new(Vec::new());
+
+/// A record for reading one message from a peer compressing as `direction`.
+pub(crate) fn take_decompression(direction: Direction) -> Box<Decompression> {
+    let fresh = Decompression::new(direction);
+    match lock(&DECOMPRESSIONS).pop() {
+        Some(mut record) => {
+            *record = fresh;
+            record
+        }
+        None => Box::new(fresh),
+    }
+}
+
+/// Gives a reading record back, its message done.
+pub(crate) fn give_decompression(record: Box<Decompression>) {
+    give(&DECOMPRESSIONS, record);
+}
+
+/// A record for sending one message compressed as `direction`.
+pub(crate) fn take_compression(direction: Direction) -> Box<Compression> {
+    let fresh = Compression::new(direction);
+    match lock(&COMPRESSIONS).pop() {
+        Some(mut record) => {
+            *record = fresh;
+            record
+        }
+        None => Box::new(fresh),
+    }
+}
+
+/// Gives a sending record back, its message sent.
+pub(crate) fn give_compression(record: Box<Compression>) {
+    give(&COMPRESSIONS, record);
 }
 
 /// The largest message buffer kept in the stock.

@@ -13,7 +13,7 @@ use crate::handshake::Variant;
 use crate::hixie_frame;
 use crate::message::{CloseCode, MessageRef};
 use crate::message_reader::{Piece, Role};
-use crate::permessage_deflate::{Compression, Direction};
+use crate::permessage_deflate::{Direction, Outbound};
 use crate::random::Random;
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub(super) struct FrameWriter {
     pub(super) drawn: usize,
     /// permessage-deflate, when negotiated: whole text and binary messages are
     /// compressed (pieces and control frames never are).
-    pub(super) deflate: Option<Box<Compression>>,
+    pub(super) deflate: Option<Outbound>,
 }
 
 impl FrameWriter {
@@ -90,13 +90,13 @@ impl FrameWriter {
             Role::Server
         };
         let direction = Direction::outgoing(params, role);
-        self.deflate = Some(Box::new(Compression::new(direction)));
+        self.deflate = Some(Outbound::new(direction));
     }
 
     /// Sends later text and binary messages compressed (`on`, the default once
     /// negotiated) or plain.
     pub(super) fn set_compression(&mut self, on: bool) {
-        if let Some(deflate) = self.deflate.as_deref_mut() {
+        if let Some(deflate) = self.deflate.as_mut() {
             deflate.enabled = on;
         }
     }
@@ -125,15 +125,16 @@ impl FrameWriter {
         opcode: Opcode,
         payload: &[u8],
     ) -> Result<()> {
-        if let Some(deflate) = self.deflate.as_deref_mut() {
-            if deflate.compress(payload, self.share.as_ref()) {
-                let compressed = std::mem::take(&mut deflate.out);
-                let sent = self.push_frame(w, opcode, &compressed, true, true);
-                if let Some(deflate) = self.deflate.as_deref_mut() {
-                    deflate.give_back(compressed);
-                }
-                return sent;
+        let compressed = match self.deflate.as_mut() {
+            Some(deflate) => deflate.compress(payload, self.share.as_ref()),
+            None => None,
+        };
+        if let Some(compressed) = compressed {
+            let sent = self.push_frame(w, opcode, &compressed, true, true);
+            if let Some(deflate) = self.deflate.as_mut() {
+                deflate.give_back(compressed);
             }
+            return sent;
         }
         self.push_frame(w, opcode, payload, true, false)
     }
