@@ -94,6 +94,8 @@ pub fn read_response_head(s: &mut TcpStream) -> (u16, String) {
     while !head.ends_with(b"\r\n\r\n") {
         match s.read(&mut byte) {
             Ok(1) => head.push(byte[0]),
+            // A signal landing in the read is not the end of the head.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             other => panic!(
                 "connection ended inside the response head ({other:?}): {:?}",
                 String::from_utf8_lossy(&head)
@@ -214,6 +216,7 @@ pub fn server_closed(s: &mut TcpStream) -> bool {
         match s.read(&mut b) {
             Ok(0) => return true,
             Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
             Err(_) => return false,
         }
