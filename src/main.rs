@@ -24,7 +24,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 use stdws::tap::FrameEvent;
-use stdws::{Config, HandlerResult, OriginPolicy, Request, Server, SharedTcpStream, WebSocket};
+use stdws::{Config, OriginPolicy, Server};
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -155,36 +155,27 @@ fn with_mode(
         if trace {
             trace::handshake(request);
         }
-        serve_app(&app, Box::new(ws), request, &inspector)
+        // The other apps out of line: this frame stays on every echo connection's
+        // stack while it waits, and holds only what the echo needs.
+        if request.path() == inspect::EVENTS_PATH {
+            return out_of_line(|| inspector.serve_events(ws));
+        }
+        match &app {
+            App::Echo => {
+                let (reader, writer) = ws.split()?;
+                let _lent = inspector.attach(request, &writer);
+                Ok(stdws::echo::echo_split(reader, writer)?)
+            }
+            App::Broadcast(rooms) => out_of_line(|| rooms.serve(ws, request, &inspector)),
+            App::Exec(exec) => out_of_line(|| exec.serve(ws, request, &inspector)),
+        }
     })
 }
 
-/// A connection as the apps take it: boxed, so that passing it on copies a pointer
-/// rather than the whole socket into every frame on the way (each frame stays on the
-/// connection's stack while it waits).
-type Connection = Box<WebSocket<SharedTcpStream>>;
-
-/// Hands the connection to its mode's app. Every app runs out of line, so that each
-/// one's locals are on the stacks of its own connections only.
+/// Runs `f` in a frame of its own, so that its locals do not add to its caller's.
 #[inline(never)]
-fn serve_app(app: &App, ws: Connection, request: &Request, inspector: &Inspector) -> HandlerResult {
-    if request.path() == inspect::EVENTS_PATH {
-        return inspector.serve_events(*ws);
-    }
-    match app {
-        App::Echo => echo(ws, request, inspector),
-        App::Broadcast(rooms) => rooms.serve(*ws, request, inspector),
-        App::Exec(exec) => exec.serve(*ws, request, inspector),
-    }
-}
-
-/// Echo mode: every message back to its sender, the writer lent to `inspector`
-/// meanwhile, should a page be watching the connection.
-#[inline(never)]
-fn echo(ws: Connection, request: &Request, inspector: &Inspector) -> HandlerResult {
-    let (reader, writer) = ws.split()?;
-    let _lent = inspector.attach(request, &writer);
-    Ok(stdws::echo::echo_split(reader, writer)?)
+fn out_of_line<T>(f: impl FnOnce() -> T) -> T {
+    f()
 }
 
 /// Which connections are tapped: the one each inspector page presents a token for,

@@ -108,7 +108,6 @@ impl Exec {
 
     /// Runs the program for one connection, until either side ends. The writer is
     /// lent to `inspector` meanwhile, should a page be watching the connection.
-    #[inline(never)]
     pub fn serve(
         &self,
         mut ws: WebSocket<SharedTcpStream>,

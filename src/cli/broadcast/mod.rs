@@ -235,7 +235,6 @@ impl Rooms {
     /// Serves one member: takes its seat in its room (or joins now, if it was not
     /// admitted through [`Rooms::admit`]), relays what it sends, leaves. Its writer
     /// is lent to `inspector` meanwhile, should a page be watching it.
-    #[inline(never)]
     pub fn serve(
         &self,
         ws: WebSocket<SharedTcpStream>,
