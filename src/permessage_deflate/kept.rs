@@ -135,18 +135,9 @@ impl Outbound {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{SMALL, STATELESS};
     use super::*;
     use crate::deflate::Compressor;
-
-    const STATELESS: Direction = Direction {
-        window_bits: 15,
-        context_takeover: false,
-    };
-
-    const SMALL: Direction = Direction {
-        window_bits: 10,
-        context_takeover: true,
-    };
 
     /// Sends `payload` as the writer does; its compressed bytes, if it was compressed.
     fn send(out: &mut Outbound, payload: &[u8]) -> Option<Vec<u8>> {

@@ -391,12 +391,14 @@ mod tests {
         }
     }
 
-    const SMALL: Direction = Direction {
+    /// Context takeover with 1 KiB windows (`--deflatememory small`).
+    pub(super) const SMALL: Direction = Direction {
         window_bits: 10,
         context_takeover: true,
     };
 
-    const STATELESS: Direction = Direction {
+    /// No context takeover (`--deflatememory stateless`).
+    pub(super) const STATELESS: Direction = Direction {
         window_bits: 15,
         context_takeover: false,
     };
