@@ -152,13 +152,16 @@ fi
 # ---- DEFLATE speed beside zlib (examples/deflate_bench.rs, scripts/deflate_bench.py):
 # compress and inflate JSON, text and random messages, MB/s and ratio side by side
 # with Python's zlib (levels 1 and 6, the same 2^15 window). SKIP_DEFLATE=1 skips it.
+# 16 MiB per cell (DEFLATE_MIB): with 4, a cell is tens of milliseconds of CPU, and
+# one unlucky run on a shared machine moved a ratio by a third (about 100 s in all).
 if [ -z "${SKIP_DEFLATE:-}" ]; then
     echo
+    mib=${DEFLATE_MIB:-16}
     if command -v python3 >/dev/null && python3 -c 'import zlib' 2>/dev/null; then
-        cargo run --release --quiet --example deflate_bench
+        cargo run --release --quiet --example deflate_bench -- --mib "$mib"
     else
         echo "deflate: SKIPPED the zlib columns: no python3 with zlib (apt-get install python3)"
-        cargo run --release --quiet --example deflate_bench -- --no-zlib
+        cargo run --release --quiet --example deflate_bench -- --no-zlib --mib "$mib"
     fi
 fi
 
