@@ -135,7 +135,7 @@ impl Outbound {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{SMALL, STATELESS};
+    use super::super::tests::{CHAT, SMALL, STATELESS};
     use super::*;
     use crate::deflate::Compressor;
 
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn without_context_takeover_no_record_stays_between_messages() {
-        let text = b"{\"user\":\"ada\",\"text\":\"the same words, the same words again\"}";
+        let text = CHAT;
         let (mut out, mut inbound) = (Outbound::new(STATELESS), Inbound::new(STATELESS));
         assert!(out.record.is_none() && inbound.record.is_none());
         let wire = send(&mut out, text).unwrap();
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn with_context_takeover_the_record_stays() {
-        let text = b"{\"user\":\"ada\",\"text\":\"the same words, the same words again\"}";
+        let text = CHAT;
         let (mut out, mut inbound) = (Outbound::new(SMALL), Inbound::new(SMALL));
         let first = send(&mut out, text).unwrap();
         let second = send(&mut out, text).unwrap();

@@ -391,6 +391,10 @@ mod tests {
         }
     }
 
+    /// A chat message whose second sending refers back to the first.
+    pub(super) const CHAT: &[u8] =
+        b"{\"user\":\"ada\",\"text\":\"the same words, the same words again\"}";
+
     /// Context takeover with 1 KiB windows (`--deflatememory small`).
     pub(super) const SMALL: Direction = Direction {
         window_bits: 10,
@@ -452,7 +456,7 @@ mod tests {
         let budget = Budget::new(1 << 20);
         let share = impatient_share(&budget);
         let (mut c, mut d) = (Compression::new(SMALL), Decompression::new(SMALL));
-        let text = b"{\"user\":\"ada\",\"text\":\"the same words, the same words again\"}";
+        let text = CHAT;
         let first = send_one(&mut c, text, Some(&share));
         let second = send_one(&mut c, text, Some(&share));
         assert!(
@@ -474,7 +478,7 @@ mod tests {
         let budget = Budget::new(1 << 20);
         let share = impatient_share(&budget);
         let (mut c, mut d) = (Compression::new(STATELESS), Decompression::new(STATELESS));
-        let text = b"{\"user\":\"ada\",\"text\":\"the same words, the same words again\"}";
+        let text = CHAT;
         let first = send_one(&mut c, text, Some(&share));
         let second = send_one(&mut c, text, Some(&share));
         assert_eq!(first, second, "each message alone");

@@ -136,16 +136,21 @@ static DECOMPRESSIONS: Mutex<Vec<Box<Decompression>>> = Mutex::new(Vec::new());
 #[allow(clippy::vec_box)]
 static COMPRESSIONS: Mutex<Vec<Box<Compression>>> = Mutex::new(Vec::new());
 
-/// A record for reading one message from a peer compressing as `direction`.
-pub(crate) fn take_decompression(direction: Direction) -> Box<Decompression> {
-    let fresh = Decompression::new(direction);
-    match lock(&DECOMPRESSIONS).pop() {
+/// A box from `stock` holding `fresh`, or a new one: a record moves in and out of a
+/// stock without allocating once the stock holds one.
+fn take_record<T>(stock: &Mutex<Vec<Box<T>>>, fresh: T) -> Box<T> {
+    match lock(stock).pop() {
         Some(mut record) => {
             *record = fresh;
             record
         }
         None => Box::new(fresh),
     }
+}
+
+/// A record for reading one message from a peer compressing as `direction`.
+pub(crate) fn take_decompression(direction: Direction) -> Box<Decompression> {
+    take_record(&DECOMPRESSIONS, Decompression::new(direction))
 }
 
 /// Gives a reading record back, its message done.
@@ -155,14 +160,7 @@ pub(crate) fn give_decompression(record: Box<Decompression>) {
 
 /// A record for sending one message compressed as `direction`.
 pub(crate) fn take_compression(direction: Direction) -> Box<Compression> {
-    let fresh = Compression::new(direction);
-    match lock(&COMPRESSIONS).pop() {
-        Some(mut record) => {
-            *record = fresh;
-            record
-        }
-        None => Box::new(fresh),
-    }
+    take_record(&COMPRESSIONS, Compression::new(direction))
 }
 
 /// Gives a sending record back, its message sent.
