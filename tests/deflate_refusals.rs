@@ -5,7 +5,7 @@ use stdws::deflate::alphabet::{distance_code, length_code, LENGTH_BASE, LENGTH_E
 mod deflate_support;
 
 use deflate_support::{noise, ours, Rng};
-use stdws::deflate::alphabet::{fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA};
+use stdws::deflate::alphabet::{DISTANCE_BASE, DISTANCE_EXTRA, FIXED_LITERAL_LENGTHS};
 use stdws::deflate::bits::BitWriter;
 use stdws::deflate::huffman::canonical_codes;
 use stdws::deflate::{Compressor, InflateError, Inflater, MESSAGE_TAIL};
@@ -138,7 +138,7 @@ fn a_distance_beyond_the_window_is_refused_even_with_history() {
 /// A fixed-code block of literals, then (length, distance) matches, then a sync
 /// flush with its tail.
 fn fixed_block(literals: &[u8], matches: &[(usize, usize)]) -> Vec<u8> {
-    let lengths = fixed_literal_lengths();
+    let lengths = FIXED_LITERAL_LENGTHS;
     let mut codes = [0u16; 288];
     canonical_codes(&lengths, &mut codes);
     let (mut out, mut w) = (Vec::new(), BitWriter::default());

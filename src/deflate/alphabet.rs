@@ -79,16 +79,6 @@ pub const FIXED_LITERAL_LENGTHS: [u8; 288] = {
 /// The code lengths of the fixed distance code: 32 symbols of 5 bits.
 pub const FIXED_DISTANCE_LENGTHS: [u8; 32] = [5; 32];
 
-/// [`FIXED_LITERAL_LENGTHS`], as an array of one's own.
-pub fn fixed_literal_lengths() -> [u8; 288] {
-    FIXED_LITERAL_LENGTHS
-}
-
-/// [`FIXED_DISTANCE_LENGTHS`], as an array of one's own.
-pub fn fixed_distance_lengths() -> [u8; 32] {
-    FIXED_DISTANCE_LENGTHS
-}
-
 /// The length code (0..=28, that is symbol 257 + code) for a match length 3..=258.
 pub fn length_code(length: usize) -> usize {
     debug_assert!((MIN_MATCH..=MAX_MATCH).contains(&length));
@@ -146,7 +136,7 @@ mod tests {
 
     #[test]
     fn fixed_code_counts_match_the_rfc_table() {
-        let lit = fixed_literal_lengths();
+        let lit = FIXED_LITERAL_LENGTHS;
         let count = |n| lit.iter().filter(|&&l| l == n).count();
         assert_eq!((count(7), count(8), count(9)), (24, 152, 112));
     }

@@ -8,8 +8,8 @@
 //! code was, and its bits.
 
 use super::alphabet::{
-    fixed_distance_lengths, fixed_literal_lengths, DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS,
-    END_OF_BLOCK, LENGTH_BASE, LENGTH_EXTRA, LITERAL_LENGTH_SYMBOLS,
+    DISTANCE_BASE, DISTANCE_EXTRA, DISTANCE_SYMBOLS, END_OF_BLOCK, FIXED_DISTANCE_LENGTHS,
+    FIXED_LITERAL_LENGTHS, LENGTH_BASE, LENGTH_EXTRA, LITERAL_LENGTH_SYMBOLS,
 };
 use super::bits::{low_mask, BitReader};
 use super::code_lengths::{code_error, CodeLengthReader};
@@ -103,10 +103,10 @@ pub fn disassemble(stream: &[u8], history: u64) -> Result<Vec<Element>, InflateE
     let mut produced = history;
     let (mut fixed_literals, mut fixed_distances) = (Decoder::default(), Decoder::default());
     fixed_literals
-        .build(&fixed_literal_lengths(), CodeKind::Literals)
+        .build(&FIXED_LITERAL_LENGTHS, CodeKind::Literals)
         .map_err(code_error)?;
     fixed_distances
-        .build(&fixed_distance_lengths(), CodeKind::Distances)
+        .build(&FIXED_DISTANCE_LENGTHS, CodeKind::Distances)
         .map_err(code_error)?;
     let (mut literals, mut distances) = (Decoder::default(), Decoder::default());
     let mut header = CodeLengthReader::default();
